@@ -1,0 +1,417 @@
+"""The course's data sets: pinned URLs with sha256, a verified download cache, and batching.
+
+Every data set is a byte-for-byte copy of a file at a pinned public URL. :func:`fetch` finds each
+file in this order:
+
+1. ``$LMKIT_DATA/<dataset>/<file>``, an offline copy (checked, never modified);
+2. the user cache ``$LMKIT_CACHE``, else ``$XDG_CACHE_HOME/lmkit``, else ``~/.cache/lmkit``;
+3. a download from the pinned URL, checked against its sha256 and written atomically.
+
+Used from chapter 1 on; the data sets are listed in the README.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import torch
+from tqdm.auto import tqdm
+
+__all__ = [
+    "DATASETS",
+    "DataFile",
+    "Dataset",
+    "DownloadError",
+    "cache_dir",
+    "download",
+    "fetch",
+    "get_batch",
+    "load_text",
+    "train_val_split",
+]
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """One file of a data set: its published name, pinned URL, sha256 and size in bytes.
+
+    Used from chapter 1 on; the data sets are listed in the README.
+    """
+
+    name: str
+    url: str
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A data set of the course: its files, what it is, its licence, citation and homepage.
+
+    Used from chapter 1 on; the data sets are listed in the README.
+    """
+
+    name: str
+    files: tuple[DataFile, ...]
+    description: str
+    licence: str
+    citation: str
+    homepage: str
+
+
+_CA8 = (
+    "https://raw.githubusercontent.com/Embedding/Chinese-Word-Vectors/"
+    "3096a475f79f218dde7b413dcc6b507d302b7f46"
+)
+
+DATASETS: dict[str, Dataset] = {
+    d.name: d
+    for d in [
+        Dataset(
+            name="tinyshakespeare",
+            files=(
+                DataFile(
+                    "input.txt",
+                    "https://raw.githubusercontent.com/karpathy/char-rnn/"
+                    "6f9487a6fe5b420b7ca9afb0d7c078e37c1d1b4e/data/tinyshakespeare/input.txt",
+                    "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed",
+                    1_115_394,
+                ),
+            ),
+            description="40,000 lines of Shakespeare, ASCII; 65 distinct characters",
+            licence="text public domain; prepared by A. Karpathy (char-rnn, MIT)",
+            citation="Karpathy, A. (2015). char-rnn: Multi-layer Recurrent Neural Networks for "
+            "character-level language models. https://github.com/karpathy/char-rnn",
+            homepage="https://github.com/karpathy/char-rnn",
+        ),
+        Dataset(
+            name="rt-polarity",
+            files=(
+                DataFile(
+                    "rt-polarity.pos",
+                    "https://raw.githubusercontent.com/dennybritz/cnn-text-classification-tf/"
+                    "18762b459e21d9c70e5c242f8d43fc4e6db37a0d/data/rt-polaritydata/rt-polarity.pos",
+                    "4134882974a28d0c7b5151256f0e33a6169984ee7372c279e673f1114f475d58",
+                    626_395,
+                ),
+                DataFile(
+                    "rt-polarity.neg",
+                    "https://raw.githubusercontent.com/dennybritz/cnn-text-classification-tf/"
+                    "18762b459e21d9c70e5c242f8d43fc4e6db37a0d/data/rt-polaritydata/rt-polarity.neg",
+                    "2d11cfbc790f1cd96d78339f41ce53ced1efa83cd22d37d6788fa3fe3d17e2fd",
+                    612_506,
+                ),
+            ),
+            description="5,331 positive and 5,331 negative movie-review sentences (lower-cased, tokenized)",
+            licence="Pang & Lee (2005) sentence polarity v1.0, Cornell; research use",
+            citation="Pang, B. and Lee, L. (2005). Seeing stars: Exploiting class relationships for "
+            "sentiment categorization with respect to rating scales. Proceedings of ACL 2005.",
+            homepage="https://www.cs.cornell.edu/people/pabo/movie-review-data/",
+        ),
+        Dataset(
+            name="tatoeba-cmn-eng",
+            files=(
+                DataFile(
+                    "cmn.txt",
+                    "https://raw.githubusercontent.com/pjgao/seq2seq_keras/"
+                    "345f3ad6aa03988aa5deb9e5252de4f0c59cc0a2/data/cmn.txt",
+                    "74bd3c04dfe0ec75aaaf165597b2a83c6a733d34f46b184fc21ca6b552c268d3",
+                    1_259_882,
+                ),
+            ),
+            description="20,133 English<TAB>Chinese sentence pairs (mixed simplified/traditional)",
+            licence="Tatoeba, CC-BY 2.0 FR: credit tatoeba.org and its contributors",
+            citation="Tatoeba: a collection of sentences and translations, https://tatoeba.org, "
+            "and its contributors (CC-BY 2.0 FR).",
+            homepage="https://tatoeba.org",
+        ),
+        Dataset(
+            name="cnn-dailymail-sample",
+            files=(
+                DataFile(
+                    "train_sample.zip",
+                    "https://raw.githubusercontent.com/EileenFeng/Text-Summarization-NLP/"
+                    "5bfee8b9ad6228e1c4d02f7be1042a4276632417/data/train_sample.zip",
+                    "469ddab9a81e8f84b201533271e145e367ff979e17bb740bc0ef939307323dee",
+                    171_155,
+                ),
+            ),
+            description="zip of train_sample.csv: 100 CNN/DailyMail article/highlights pairs "
+            "(columns index,id,article,highlights)",
+            licence="CNN/DailyMail (Hermann et al. 2015; See et al. 2017); articles (c) their publishers; "
+            "research use",
+            citation="Hermann, K. M. et al. (2015). Teaching Machines to Read and Comprehend. NeurIPS 2015. "
+            "See, A., Liu, P. J. and Manning, C. D. (2017). Get To The Point: Summarization with "
+            "Pointer-Generator Networks. ACL 2017.",
+            homepage="https://github.com/abisee/cnn-dailymail",
+        ),
+        Dataset(
+            name="CA8",
+            files=(
+                DataFile(
+                    "semantic.txt",
+                    f"{_CA8}/testsets/CA8/semantic.txt",
+                    "aed64568e6350ce08f7b9e4af2bd8aadd7ff0498b812cd94c660638ed8ad1f4a",
+                    265_603,
+                ),
+                DataFile(
+                    "morphological.txt",
+                    f"{_CA8}/testsets/CA8/morphological.txt",
+                    "ed47740c28d5ce052f205e7ffff8e28dfefe451fcd39867bbe98ef710cc6bf4f",
+                    341_904,
+                ),
+                DataFile(
+                    "ca_translated.txt",
+                    f"{_CA8}/testsets/CA_translated/ca_translated.txt",
+                    "94919a535ed2e0682e6ad12f7508b2aac9b11d0fa048999ec85b9723c0f0aef5",
+                    31_539,
+                ),
+            ),
+            description="Chinese word-analogy questions (questions-words format): semantic and "
+            "morphological analogies, and the English analogy set translated to Chinese",
+            licence="Li et al. (2018), Apache-2.0",
+            citation="Li, S., Zhao, Z., Hu, R., Li, W., Liu, T. and Du, X. (2018). Analogical Reasoning "
+            "on Chinese Morphological and Semantic Relations. ACL 2018.",
+            homepage="https://github.com/Embedding/Chinese-Word-Vectors",
+        ),
+    ]
+}
+
+
+class DownloadError(RuntimeError):
+    """A file could not be downloaded, or what arrived does not match its pinned sha256.
+
+    Used from chapter 1 on; the data sets are listed in the README.
+    """
+
+
+# ----------------------------------------------------------------------------------------------
+# Finding, downloading and checking files
+
+
+def cache_dir() -> Path:
+    """The user cache folder: ``$LMKIT_CACHE``, else ``$XDG_CACHE_HOME/lmkit``, else ``~/.cache/lmkit``.
+
+    Used from chapter 1 on; the data sets are listed in the README.
+    """
+    if os.environ.get("LMKIT_CACHE"):
+        return Path(os.environ["LMKIT_CACHE"]).expanduser()
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]).expanduser() / "lmkit"
+    return Path.home() / ".cache" / "lmkit"
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _where_to_put_it(dest: Path) -> str:
+    """The advice every download error ends with."""
+    return (
+        f"Check your network connection; or download the file by hand and save it as {dest}; "
+        f"or set LMKIT_DATA to a folder that holds {dest.parent.name}/{dest.name}."
+    )
+
+
+def download(url: str, dest: Path, sha256: str, *, timeout: float = 30, progress: bool = True) -> Path:
+    """Download ``url`` to ``dest``, check its sha256, and return ``dest``.
+
+    The bytes go to a temporary file in ``dest``'s folder, which replaces ``dest`` (``os.replace``)
+    only when the whole file has arrived and its sha256 matches: on any failure nothing is left
+    behind. Network failures and hash mismatches raise :class:`DownloadError`.
+
+    Used from chapter 1 on; the data sets are listed in the README.
+    """
+    dest = Path(dest)
+    sha256 = sha256.lower()
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise ValueError(f"sha256 must be 64 hexadecimal digits, got {sha256!r}")
+    if timeout <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    try:
+        h = hashlib.sha256()
+        with os.fdopen(fd, "wb") as out:
+            try:
+                with urllib.request.urlopen(url, timeout=timeout) as response:
+                    total = int(response.headers.get("Content-Length") or 0) or None
+                    with tqdm(
+                        total=total, unit="B", unit_scale=True, desc=dest.name, disable=not progress
+                    ) as bar:
+                        while block := response.read(1 << 16):
+                            out.write(block)
+                            h.update(block)
+                            bar.update(len(block))
+            except urllib.error.HTTPError as e:
+                raise DownloadError(
+                    f"Could not download {dest.name} from {url}: HTTP {e.code} {e.reason}. "
+                    + _where_to_put_it(dest)
+                ) from e
+            except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as e:
+                reason = getattr(e, "reason", None) or e
+                raise DownloadError(
+                    f"Could not download {dest.name} from {url}: {reason}. " + _where_to_put_it(dest)
+                ) from e
+        got = h.hexdigest()
+        if got != sha256:
+            raise DownloadError(
+                f"Downloaded {dest.name} from {url}, but its sha256 is {got}, expected {sha256}: "
+                "the download is corrupt or the file has changed, and it was not kept. Try again. "
+                + _where_to_put_it(dest)
+            )
+        os.replace(tmp, dest)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return dest
+
+
+def _dataset(name: str) -> Dataset:
+    if name not in DATASETS:
+        raise ValueError(f"Unknown data set name={name!r}; the known data sets are: {', '.join(DATASETS)}.")
+    return DATASETS[name]
+
+
+def _check_offline_copy(path: Path, f: DataFile) -> None:
+    """Raise if a file under LMKIT_DATA is not the pinned one (the user's file is left alone)."""
+    size = path.stat().st_size
+    got = _sha256(path) if size == f.size else None
+    if size != f.size or got != f.sha256:
+        found = f"{size:,} bytes" if size != f.size else f"sha256 {got}"
+        raise ValueError(
+            f"The offline copy {path} (from LMKIT_DATA) is corrupt: it has {found}, expected "
+            f"{f.size:,} bytes with sha256 {f.sha256}. Replace it with a fresh copy of {f.url}, "
+            "or unset LMKIT_DATA to download it."
+        )
+
+
+def fetch(name: str, *, progress: bool = True) -> dict[str, Path]:
+    """Find or download every file of data set ``name``; return ``{file name: local path}``.
+
+    Looks in ``$LMKIT_DATA/<name>/`` first, then in the cache (:func:`cache_dir`), and downloads
+    what is missing from the pinned URL, with a progress bar unless ``progress=False``.
+    Every file is checked against its sha256; a corrupt cached file is downloaded again.
+
+    Used from chapter 1 on; the data sets are listed in the README.
+    """
+    dataset = _dataset(name)
+    offline = os.environ.get("LMKIT_DATA")
+    paths: dict[str, Path] = {}
+    for f in dataset.files:
+        if offline:
+            path = Path(offline).expanduser().resolve() / dataset.name / f.name
+            if path.is_file():
+                _check_offline_copy(path, f)
+                paths[f.name] = path
+                continue
+        path = cache_dir() / dataset.name / f.name
+        if path.is_file():
+            if _sha256(path) == f.sha256:
+                paths[f.name] = path
+                continue
+            path.unlink()  # a damaged cache entry: fetch it again
+        paths[f.name] = download(f.url, path, f.sha256, progress=progress)
+    return paths
+
+
+def load_text(name: str = "tinyshakespeare", *, progress: bool = True) -> str:
+    """The text of a data set that is a single text file (Tiny Shakespeare by default).
+
+    Used from chapter 1 on; the data sets are listed in the README.
+    """
+    dataset = _dataset(name)
+    if len(dataset.files) != 1 or not dataset.files[0].name.endswith(".txt"):
+        singles = [n for n, d in DATASETS.items() if len(d.files) == 1 and d.files[0].name.endswith(".txt")]
+        raise ValueError(
+            f"load_text needs a data set that is one text file, but name={name!r} has files "
+            f"{[f.name for f in dataset.files]}; use fetch({name!r}) to get their paths, or one of "
+            f"{singles}."
+        )
+    (path,) = fetch(name, progress=progress).values()
+    return path.read_text(encoding="utf-8")
+
+
+# ----------------------------------------------------------------------------------------------
+# Splitting and batching
+
+S = TypeVar("S", str, list, torch.Tensor)
+
+
+def train_val_split(data: S, frac: float = 0.9) -> tuple[S, S]:
+    """Split a sequence (str, list or 1-D tensor) into its first ``frac`` and the rest, in order.
+
+    No shuffling: the validation part is text the model never saw, not a sample of the
+    training text. Introduced in chapter 14, Training on Tiny Shakespeare.
+    """
+    if isinstance(frac, bool) or not isinstance(frac, (int, float)) or not 0 < frac < 1:
+        raise ValueError(f"frac must be a number strictly between 0 and 1, got {frac!r}")
+    if isinstance(data, torch.Tensor) and data.dim() != 1:
+        raise ValueError(f"data must be a 1-D tensor, got shape {tuple(data.shape)}")
+    if not isinstance(data, (str, Sequence, torch.Tensor)):
+        raise ValueError(f"data must be a str, list or 1-D tensor, got {type(data).__name__}")  # noqa: TRY004
+    n = int(frac * len(data))
+    if n == 0 or n == len(data):
+        raise ValueError(
+            f"data has {len(data)} items, too few to split with frac={frac}: both parts would not "
+            "be non-empty; pass more data or a different frac"
+        )
+    return data[:n], data[n:]
+
+
+def _check_positive_int(value: object, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def get_batch(
+    data: torch.Tensor,
+    batch_size: int,
+    block_size: int,
+    *,
+    generator: torch.Generator | None = None,
+    device: torch.device | str | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A random batch of blocks ``x`` (B, T) and their next-token targets ``y`` (B, T), as in nanoGPT.
+
+    Each row starts at a random offset ``i``: ``x[b] = data[i : i + T]`` and
+    ``y[b] = data[i + 1 : i + T + 1]``, so ``y[:, t]`` is the token that follows ``x[:, t]``.
+    Returns int64 tensors on ``device`` (default: ``data``'s device).
+
+    Introduced in chapter 14, Training on Tiny Shakespeare.
+    """
+    if not isinstance(data, torch.Tensor):
+        raise ValueError(f"data must be a 1-D tensor of token ids, got {type(data).__name__}")  # noqa: TRY004
+    if data.dim() != 1:
+        raise ValueError(f"data must be a 1-D tensor of token ids, got shape {tuple(data.shape)}")
+    if data.is_floating_point() or data.is_complex() or data.dtype == torch.bool:
+        raise ValueError(f"data must hold integer token ids, got dtype {data.dtype}; encode the text first")
+    _check_positive_int(batch_size, "batch_size")
+    _check_positive_int(block_size, "block_size")
+    if len(data) < block_size + 1:
+        raise ValueError(
+            f"data has {len(data)} tokens, too few for block_size={block_size}: it needs at least "
+            f"block_size + 1 = {block_size + 1}; use a smaller block_size or more data"
+        )
+    gen_device = generator.device if generator is not None else None
+    ix = torch.randint(len(data) - block_size, (batch_size,), generator=generator, device=gen_device)
+    offsets = ix.to(data.device)[:, None] + torch.arange(block_size, device=data.device)  # (B, T)
+    x = data[offsets].long()  # (B, T)
+    y = data[offsets + 1].long()  # (B, T)
+    if device is not None:
+        x, y = x.to(device), y.to(device)
+    return x, y

@@ -1,0 +1,139 @@
+"""The book's figures, with one consistent look: loss curves, attention heat maps, probability bars.
+
+Used from chapter 2 on. Each helper draws on a given matplotlib ``ax`` (or makes a new figure)
+and returns the ``ax``, so chapters can combine them.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+
+COLORS = ["#1f5fa8", "#d9480f", "#2b8a3e", "#862e9c", "#e67700", "#495057"]
+
+STYLE = {
+    "figure.figsize": (6.4, 3.6),
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "legend.fontsize": 9,
+    "legend.frameon": False,
+    "axes.prop_cycle": mpl.cycler(color=COLORS),
+    "svg.fonttype": "none",
+}
+
+
+def use_style() -> None:
+    """Apply the book's matplotlib style and make notebooks emit PNG figures (never SVG)."""
+    mpl.rcParams.update(STYLE)
+    try:  # inline backend: PNG only, so that nbval and the page agree
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+        set_matplotlib_formats("png")
+    except Exception:  # not in IPython
+        pass
+
+
+def _ax(ax, figsize=None):
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def _values(obj, name: str) -> np.ndarray:
+    arr = np.asarray(obj.detach().cpu() if hasattr(obj, "detach") else obj, dtype=float)
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty")
+    return arr
+
+
+def loss_curves(history, *, ax=None, label: str | None = None, x: str = "iters", title: str | None = None,
+                smooth: int = 0, show_steps: bool = True):
+    """Training and validation loss against steps (``x="iters"``) or seconds (``x="seconds"``).
+
+    ``history`` is a :class:`lmkit.train.History`; the per-step training loss is drawn faintly
+    behind the evaluated points when ``show_steps``. Chapter 14.
+    """
+    if x not in ("iters", "seconds"):
+        raise ValueError(f"loss_curves: x must be 'iters' or 'seconds', got {x!r}")
+    ax = _ax(ax)
+    prefix = f"{label}: " if label else ""
+    xs = np.asarray(history.iters if x == "iters" else history.seconds, dtype=float)
+    if show_steps and x == "iters" and history.step_loss:
+        steps = np.asarray(history.step_loss)
+        if smooth > 1 and len(steps) >= smooth:
+            steps = np.convolve(steps, np.ones(smooth) / smooth, mode="valid")
+        ax.plot(np.arange(len(steps)) + (smooth // 2 if smooth > 1 else 0), steps, alpha=0.25, lw=0.8,
+                label=f"{prefix}train (each step)")
+    line, = ax.plot(xs, history.train_loss, "o-", ms=3, label=f"{prefix}train")
+    if history.val_loss and not np.all(np.isnan(history.val_loss)):
+        ax.plot(xs, history.val_loss, "s--", ms=3, color=line.get_color() if label else COLORS[1],
+                label=f"{prefix}validation")
+    ax.set_xlabel("training step" if x == "iters" else "training time (s)")
+    ax.set_ylabel("cross-entropy loss (nats/token)")
+    if title:
+        ax.set_title(title)
+    ax.legend()
+    return ax
+
+
+def attention_heatmap(weights, tokens_q: Sequence[str], tokens_k: Sequence[str] | None = None, *, ax=None,
+                      title: str | None = None, annotate: bool = False, cmap: str = "Blues"):
+    """Draw a (T_q, T_k) attention-weight matrix with the tokens on the axes. Chapters 5 and 17.
+
+    Row i shows how query token i spreads its attention over the key tokens (each row sums to 1).
+    """
+    w = _values(weights, "attention_heatmap: weights")
+    if w.ndim != 2:
+        raise ValueError(f"attention_heatmap: weights must be 2-D (T_q, T_k), got shape {w.shape}")
+    tokens_k = tokens_q if tokens_k is None else tokens_k
+    if w.shape != (len(tokens_q), len(tokens_k)):
+        raise ValueError(f"attention_heatmap: weights shape {w.shape} does not match "
+                         f"{len(tokens_q)} query and {len(tokens_k)} key tokens")
+    n = max(w.shape)
+    ax = _ax(ax, figsize=(min(1.5 + 0.35 * w.shape[1], 9), min(1.2 + 0.35 * w.shape[0], 9)))
+    im = ax.imshow(w, cmap=cmap, vmin=0.0, vmax=max(1e-9, float(w.max())), aspect="auto")
+    ax.set_xticks(range(len(tokens_k)), [repr(t)[1:-1] for t in tokens_k], rotation=90 if n > 6 else 0,
+                  fontsize=8 if n > 12 else 9)
+    ax.set_yticks(range(len(tokens_q)), [repr(t)[1:-1] for t in tokens_q], fontsize=8 if n > 12 else 9)
+    ax.set_xlabel("key (attended to)")
+    ax.set_ylabel("query (attending)")
+    ax.grid(False)
+    if annotate:
+        for i in range(w.shape[0]):
+            for j in range(w.shape[1]):
+                ax.text(j, i, f"{w[i, j]:.2f}", ha="center", va="center", fontsize=7,
+                        color="white" if w[i, j] > 0.6 * w.max() else "black")
+    if title:
+        ax.set_title(title)
+    ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="weight")
+    return ax
+
+
+def prob_bars(probs, labels: Sequence[str], *, ax=None, top: int | None = 20, title: str | None = None,
+              highlight: Sequence[int] = ()):
+    """Bar chart of a probability distribution over tokens, most likely first. Chapters 2 and 15.
+
+    ``top`` keeps the most likely entries; ``highlight`` marks entries (indices into ``labels``)
+    in the second colour, for example the tokens a top-k filter keeps.
+    """
+    p = _values(probs, "prob_bars: probs").ravel()
+    if len(p) != len(labels):
+        raise ValueError(f"prob_bars: {len(p)} probabilities but {len(labels)} labels")
+    order = np.argsort(-p, kind="stable")[: top or len(p)]
+    ax = _ax(ax)
+    colors = [COLORS[1] if i in set(highlight) else COLORS[0] for i in order]
+    ax.bar(range(len(order)), p[order], color=colors)
+    ax.set_xticks(range(len(order)), [repr(labels[i])[1:-1] if isinstance(labels[i], str) else str(labels[i])
+                                      for i in order], fontsize=8)
+    ax.set_ylabel("probability")
+    ax.set_ylim(0, max(1e-9, float(p[order].max())) * 1.1)
+    if title:
+        ax.set_title(title)
+    return ax

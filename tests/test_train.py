@@ -1,0 +1,102 @@
+"""lmkit.train: the schedule by its formula, evaluation against a direct computation, a loop that learns."""
+import math
+
+import pytest
+import torch
+
+from lmkit import check
+from lmkit.model import GPT, GPTConfig
+from lmkit.train import configure_optimizer, evaluate, lr_schedule, set_seed, train
+
+
+def test_lr_schedule_shape():
+    kw = dict(lr=1e-3, min_lr=1e-4, warmup_iters=10, max_iters=110)
+    assert lr_schedule(0, **kw) == pytest.approx(1e-4)
+    assert lr_schedule(9, **kw) == pytest.approx(1e-3)
+    assert lr_schedule(10, **kw) == pytest.approx(1e-3)
+    assert lr_schedule(60, **kw) == pytest.approx(0.55e-3)  # halfway: the mean of lr and min_lr
+    assert lr_schedule(110, **kw) == pytest.approx(1e-4)
+    assert lr_schedule(500, **kw) == pytest.approx(1e-4)
+    with pytest.raises(ValueError, match="warmup_iters"):
+        lr_schedule(0, lr=1, min_lr=0, warmup_iters=5, max_iters=2)
+
+
+def test_weight_decay_only_on_matrices():
+    m = GPT(GPTConfig(vocab_size=10, block_size=4, n_layer=1, n_head=1, n_embd=4))
+    opt = configure_optimizer(m, lr=1e-3, weight_decay=0.1)
+    decay, no_decay = opt.param_groups
+    assert all(p.dim() == 2 for p in decay["params"]) and all(p.dim() == 1 for p in no_decay["params"])
+    assert sum(p.numel() for g in opt.param_groups for p in g["params"]) == m.num_params()
+
+
+def test_evaluate_equals_direct_loss():
+    set_seed(0)
+    m = GPT(GPTConfig(vocab_size=7, block_size=5, n_layer=1, n_head=1, n_embd=8)).eval()
+    data = torch.randint(0, 7, (23,))
+    # direct: every target from position 1 on, predicted from its own block of 5
+    total, count = 0.0, 0
+    for s in range(0, 22, 5):
+        x, y = data[s:min(s + 5, 22)], data[s + 1:min(s + 6, 23)]
+        logits, _ = m(x[None])
+        total += torch.nn.functional.cross_entropy(logits[0], y, reduction="sum").item()
+        count += len(y)
+    assert count == 22
+    assert evaluate(m, data, batch_size=2) == pytest.approx(total / count, rel=1e-6)
+
+
+def test_training_learns_a_repeating_pattern():
+    set_seed(0)
+    data = torch.tensor([0, 1, 2, 3, 4, 5] * 200)
+    m = GPT(GPTConfig(vocab_size=6, block_size=8, n_layer=1, n_head=2, n_embd=16))
+    hist = train(m, data[:1000], data[1000:], max_iters=150, batch_size=8, lr=1e-2, warmup_iters=10,
+                 eval_interval=50, eval_iters=2, progress=False)
+    assert hist.steps == 150 and len(hist.lr) == 150 and hist.tokens == 150 * 8 * 8
+    assert hist.iters == [0, 50, 100, 150]
+    assert hist.val_loss[0] > 1.5  # about ln 6 = 1.79 at the start
+    assert hist.val_loss[-1] < 0.05  # a deterministic sequence is learned
+    assert hist.tokens_per_second > 0
+
+
+def test_max_seconds_stops_early_and_nan_is_reported():
+    m = GPT(GPTConfig(vocab_size=6, block_size=4, n_layer=1, n_head=1, n_embd=8))
+    data = torch.randint(0, 6, (100,))
+    hist = train(m, data, max_iters=10_000, batch_size=2, eval_interval=0, max_seconds=0.2, progress=False)
+    assert 0 < hist.steps < 10_000
+    with torch.no_grad():
+        m.transformer.wte.weight.fill_(math.nan)
+    with pytest.raises(FloatingPointError, match="lower the learning rate"):
+        train(m, data, max_iters=3, batch_size=2, warmup_iters=1, eval_interval=0, progress=False)
+
+
+def test_set_seed_reproduces():
+    set_seed(5)
+    a = torch.rand(3)
+    set_seed(5)
+    assert torch.equal(a, torch.rand(3))
+    with pytest.raises(ValueError):
+        set_seed("x")
+
+
+def test_checks_accept_the_reference_and_reject_wrong_answers(capsys):
+    from lmkit import attention, generate
+    from lmkit.data import get_batch
+    assert check.causal_mask(attention.causal_mask)
+    assert not check.causal_mask(lambda T: torch.ones(T, T, dtype=torch.bool))
+    assert check.attention(lambda q, k, v, causal: attention.scaled_dot_product_attention(q, k, v, causal=causal)[0])
+    assert not check.attention(lambda q, k, v, causal: torch.softmax(q @ k.transpose(-2, -1), -1) @ v)
+    assert check.gpt_param_count(lambda c: GPT(c).num_params())
+    assert not check.gpt_param_count(lambda c: GPT(c).num_params() + c.vocab_size * c.n_embd)  # untied
+    assert check.lr_schedule(lambda it: lr_schedule(it, lr=1e-3, min_lr=1e-4, warmup_iters=100, max_iters=2000))
+    assert not check.lr_schedule(lambda it: 1e-3)
+    assert check.get_batch(lambda d, b, t, g: get_batch(d, b, t, generator=g))
+    assert not check.get_batch(lambda d, b, t, g: (d[:t].repeat(b, 1), d[:t].repeat(b, 1)))
+    assert check.top_k_filter(generate.top_k_filter)
+    assert check.top_p_filter(generate.top_p_filter)
+    assert not check.top_p_filter(lambda logits, p: logits)
+    assert check.greedy_decode(lambda m, idx, n: generate.generate(m, idx, n, greedy=True, use_cache=False))
+
+    def stub(*args):
+        raise NotImplementedError
+    assert not check.top_k_filter(stub)
+    out = capsys.readouterr().out
+    assert "✅" in out and "❌" in out and "Hint" in out and "not implemented yet" in out
