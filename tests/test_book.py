@@ -1,0 +1,350 @@
+"""Book-level checks: the table of contents, the committed notebooks, the Colab wiring, README/CI.
+
+These read files only; no notebook is executed here (nbval does that, see pyproject.toml), except
+`test_book_builds_without_warnings`, which renders the book as the README's first command does.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+_spec = importlib.util.spec_from_file_location("setup_cell", ROOT / "tools" / "setup_cell.py")
+setup_cell = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(setup_cell)
+
+
+# ------------------------------------------------------------------------------------- helpers
+
+
+def load_yaml(name: str) -> dict:
+    return yaml.safe_load((ROOT / name).read_text(encoding="utf-8"))
+
+
+def toc_entries(node=None) -> list[str]:
+    """Every `root:` and `file:` of _toc.yml, in order (paths without extension)."""
+    if node is None:
+        node = load_yaml("_toc.yml")
+    found = []
+    if isinstance(node, dict):
+        for key in ("root", "file"):
+            if key in node:
+                found.append(str(node[key]))
+        for value in node.values():
+            if isinstance(value, (list, dict)):
+                found += toc_entries(value)
+    elif isinstance(node, list):
+        for item in node:
+            found += toc_entries(item)
+    return found
+
+
+def page_path(entry: str) -> Path | None:
+    """The file a toc entry names (`.ipynb` or `.md`), or None."""
+    for suffix in ("", ".ipynb", ".md"):
+        path = ROOT / (entry + suffix)
+        if path.is_file():
+            return path
+    return None
+
+
+def toc_pages() -> list[Path]:
+    return [p for p in map(page_path, toc_entries()) if p is not None]
+
+
+def toc_notebooks() -> list[Path]:
+    return [p for p in toc_pages() if p.suffix == ".ipynb"]
+
+
+def chapter_pages() -> list[Path]:
+    """Every notebook and Markdown page under chapters/ (checkpoints excluded)."""
+    return sorted(
+        p for p in (ROOT / "chapters").rglob("*")
+        if p.suffix in {".ipynb", ".md"} and p.is_file() and ".ipynb_checkpoints" not in p.parts
+    )
+
+
+def source(cell: dict) -> str:
+    s = cell.get("source", "")
+    return "".join(s) if isinstance(s, list) else s
+
+
+def tags(cell: dict) -> set[str]:
+    return set(cell.get("metadata", {}).get("tags", []))
+
+
+def code_cells(nb: dict) -> list[dict]:
+    return [c for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def read_nb(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def rel(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+def markdown_texts() -> list[tuple[Path, str]]:
+    """The Markdown of every page in the toc: whole .md files and the markdown cells of notebooks."""
+    texts = []
+    for path in toc_pages():
+        if path.suffix == ".md":
+            texts.append((path, path.read_text(encoding="utf-8")))
+        else:
+            texts += [(path, source(c)) for c in read_nb(path)["cells"] if c["cell_type"] == "markdown"]
+    return texts
+
+
+def quick_start_commands() -> list[str]:
+    """The commands in the README's "Quick start" section: one per fenced code block."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    m = re.search(r"^## Quick start\s*$(.*?)(?=^## )", text, re.MULTILINE | re.DOTALL)
+    assert m, "README.md has no '## Quick start' section"
+    blocks = re.findall(r"^```[a-z]*\n(.*?)^```", m.group(1), re.MULTILINE | re.DOTALL)
+    commands = []
+    for block in blocks:
+        lines = [ln for ln in block.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+        assert len(lines) == 1, f"each Quick start block must be one command, got {lines}"
+        commands.append(lines[0].strip())
+    return commands
+
+
+NOTEBOOKS = toc_notebooks()
+NB_IDS = [rel(p) for p in NOTEBOOKS]
+
+
+# ------------------------------------------------------------------------- table of contents
+
+
+def test_every_toc_entry_exists():
+    entries = toc_entries()
+    assert entries and entries[0] == "intro"
+    missing = [e for e in entries if page_path(e) is None]
+    assert not missing, f"_toc.yml names pages that do not exist: {missing}"
+    both = [e for e in entries if (ROOT / f"{e}.ipynb").is_file() and (ROOT / f"{e}.md").is_file()]
+    assert not both, f"ambiguous toc entries (both .ipynb and .md exist): {both}"
+    assert len(entries) == len(set(entries)), "a page is listed twice in _toc.yml"
+
+
+def test_no_orphan_pages():
+    listed = {p.resolve() for p in toc_pages()}
+    orphans = [rel(p) for p in chapter_pages() if p.resolve() not in listed]
+    assert not orphans, f"pages under chapters/ that _toc.yml does not list: {orphans}"
+
+
+def test_every_part_has_a_landing_page():
+    toc = load_yaml("_toc.yml")
+    assert toc["format"] == "jb-book"
+    for part in toc["parts"]:
+        first = part["chapters"][0]["file"]
+        assert first.endswith("/index"), f"part {part['caption']!r} does not start with its landing page"
+
+
+# ------------------------------------------------------------------------- committed notebooks
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NB_IDS)
+def test_notebook_executed_top_to_bottom(path):
+    counts = []
+    for i, cell in enumerate(code_cells(read_nb(path))):
+        n = cell.get("execution_count")
+        if n is None:
+            assert "nbval-skip" in tags(cell) or not source(cell).strip(), (
+                f"code cell {i} was not executed: re-execute the notebook (README)")
+        else:
+            counts.append(n)
+    assert counts, "no executed code cell"
+    assert counts[0] == 1, f"first execution count is {counts[0]}: execute in a fresh kernel"
+    assert all(a < b for a, b in zip(counts, counts[1:])), f"execution counts not increasing: {counts}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NB_IDS)
+def test_notebook_has_no_errors(path):
+    for i, cell in enumerate(code_cells(read_nb(path))):
+        if tags(cell) & {"raises-exception", "nbval-raises-exception"}:
+            continue
+        errors = [o.get("ename") for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        assert not errors, f"code cell {i} has an error output {errors} but no raises-exception tag"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NB_IDS)
+def test_notebook_first_cell_is_the_setup_cell(path):
+    first = code_cells(read_nb(path))[0]
+    assert source(first) == setup_cell.setup_cell_source(), (
+        "the first code cell is not the Colab setup cell: run `python tools/setup_cell.py --fix`")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NB_IDS)
+def test_notebook_saves_widget_state(path):
+    nb = read_nb(path)
+    shown = {
+        o["data"][WIDGET_VIEW]["model_id"]
+        for c in code_cells(nb) for o in c.get("outputs", [])
+        if WIDGET_VIEW in o.get("data", {})
+    }
+    if not shown:
+        return
+    state = nb.get("metadata", {}).get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    missing = shown - set(state)
+    assert not missing, (
+        f"widgets {sorted(missing)} have no saved state, so the page would show them blank: "
+        "re-execute with jupyter nbconvert --execute (README)")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NB_IDS)
+def test_notebook_has_a_hidden_check_cell(path):
+    checks = [c for c in code_cells(read_nb(path))
+              if "remove-cell" in tags(c) and re.search(r"\bassert\b", source(c))]
+    assert checks, "no hidden check cell (a code cell tagged remove-cell that asserts what the text claims)"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NB_IDS)
+def test_notebook_has_no_svg(path):
+    for i, cell in enumerate(code_cells(read_nb(path))):
+        for out in cell.get("outputs", []):
+            assert "image/svg+xml" not in out.get("data", {}), f"code cell {i} has an SVG output"
+
+
+# ---------------------------------------------------------------------- Colab and configuration
+
+
+def test_config_and_setup_cells_agree():
+    config = load_yaml("_config.yml")
+    url = config["repository"]["url"]
+    assert url == setup_cell.repository_url()
+    assert url.startswith("https://github.com/")
+    assert config["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
+    assert config["execute"]["execute_notebooks"] == "off"
+    assert config["only_build_toc_files"] is True
+    for path in NOTEBOOKS:
+        assert url in source(code_cells(read_nb(path))[0]), f"{rel(path)}: the setup cell does not install from {url}"
+
+
+def test_bibliography_has_the_shared_keys():
+    config = load_yaml("_config.yml")
+    bib = "\n".join((ROOT / f).read_text(encoding="utf-8") for f in config["bibtex_bibfiles"])
+    keys = re.findall(r"^@\w+\{([^,\s]+),", bib, re.MULTILINE)
+    assert len(keys) == len(set(keys)), "duplicate keys in references.bib"
+    shared = {
+        "vaswani2017attention", "radford2019language", "karpathy2022nanogpt", "karpathy2015charrnn",
+        "shannon1948mathematical", "bengio2003neural", "holtzman2020curious", "fan2018hierarchical",
+        "loshchilov2019decoupled", "loshchilov2017sgdr", "xiong2020layer", "press2017using",
+        "hendrycks2016gelu", "ba2016layer", "pope2022efficiently", "sennrich2016neural",
+        "wolf2020transformers", "paszke2019pytorch", "kaplan2020scaling", "hoffmann2022training",
+        "rush2018annotated", "zhang2023dive", "pang2005seeing", "tatoeba", "hermann2015teaching",
+        "see2017get", "li2018analogical",
+    }
+    assert shared <= set(keys), f"missing from references.bib: {sorted(shared - set(keys))}"
+
+
+def test_citations_and_doc_links_resolve():
+    bib = (ROOT / "references.bib").read_text(encoding="utf-8")
+    keys = set(re.findall(r"^@\w+\{([^,\s]+),", bib, re.MULTILINE))
+    problems = []
+    for path, text in markdown_texts():
+        for group in re.findall(r"\{(?:foot)?cite(?::[a-z]+)?\}`([^`]+)`", text):
+            problems += [f"{rel(path)}: unknown citation key {k!r}"
+                         for k in (k.strip() for k in group.split(",")) if k not in keys]
+        for target in re.findall(r"\{doc\}`(?:[^`<]*<)?([^`>]+)>?`", text):
+            base = ROOT if target.startswith("/") else path.parent
+            if page_path(str((base / target.lstrip("/")).resolve().relative_to(ROOT))) is None:
+                problems.append(f"{rel(path)}: {{doc}} link to missing page {target!r}")
+    assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------------------------- README and CI
+
+
+def test_readme_quick_start_is_two_commands_and_ci_runs_the_second():
+    commands = quick_start_commands()
+    assert len(commands) == 2, f"the README's Quick start must have exactly two commands, has {commands}"
+    build, test = commands
+    assert "jupyter-book build . -W" in build
+    assert "pytest" in test and "requirements-test.txt" in test
+    ci = ROOT / ".ci" / "run"
+    assert os.access(ci, os.X_OK), ".ci/run is not executable"
+    ci_lines = [ln.strip() for ln in ci.read_text(encoding="utf-8").splitlines()]
+    assert "set -euo pipefail" in ci_lines
+    assert test in ci_lines, ".ci/run does not run the README's test command verbatim"
+
+
+def test_requirements_do_not_pin_torch_tightly():
+    reqs = (ROOT / "requirements.txt").read_text(encoding="utf-8")
+    torch = [ln for ln in reqs.splitlines() if re.match(r"\s*torch\b", ln)]
+    assert torch == ["torch>=2.1"], f"readers' torch requirement must be the lower bound torch>=2.1, got {torch}"
+
+
+# ------------------------------------------------------------------------------------ repository
+
+
+def test_shared_notebook_checks_pass():
+    checker = ROOT.parent / "shared" / "tools" / "check_notebooks.py"
+    if not checker.is_file():
+        pytest.skip(f"{checker} is not present")
+    out = subprocess.run([sys.executable, str(checker)], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert out.returncode == 0 and not out.stdout.strip(), out.stdout + out.stderr
+
+
+def repository_files() -> list[Path]:
+    """Files that are, or would be, committed: tracked plus untracked-but-not-ignored."""
+    try:
+        out = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT, capture_output=True, text=True, check=True,
+        )
+        return [ROOT / p for p in out.stdout.split("\0") if p and (ROOT / p).is_file()]
+    except (OSError, subprocess.CalledProcessError):
+        skip = {".git", "_build", "__pycache__", ".pytest_cache", ".hypothesis", ".ipynb_checkpoints"}
+        return [p for p in ROOT.rglob("*") if p.is_file() and not skip & set(p.relative_to(ROOT).parts)]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_no_data_files_in_the_repository():
+    data = os.environ.get("LMKIT_DATA")
+    if not data or not Path(data).is_dir():
+        pytest.skip("LMKIT_DATA is not set to a folder of data files")
+    by_size: dict[int, dict[str, Path]] = {}
+    for p in Path(data).rglob("*"):
+        if p.is_file() and p.name != "README.md":
+            by_size.setdefault(p.stat().st_size, {})[sha256(p)] = p
+    assert by_size, f"no data files under LMKIT_DATA={data}"
+    copies = []
+    for p in repository_files():
+        candidates = by_size.get(p.stat().st_size)
+        if candidates and sha256(p) in candidates:
+            copies.append(f"{rel(p)} is a copy of {candidates[sha256(p)]}")
+    assert not copies, "data files must be downloaded or found through LMKIT_DATA, not committed:\n" + "\n".join(copies)
+
+
+# ----------------------------------------------------------------------------------- the build
+
+
+def test_book_builds_without_warnings(tmp_path):
+    """The README's first command, minus the installs: `jupyter-book build . -W` (into a temporary folder)."""
+    jb = shutil.which("jupyter-book")
+    if jb is None:
+        pytest.skip("jupyter-book is not installed")
+    out = subprocess.run(
+        [jb, "build", str(ROOT), "-W", "--keep-going", "--path-output", str(tmp_path)],
+        capture_output=True, text=True, timeout=1200, check=False,
+    )
+    warnings = [ln for ln in (out.stdout + out.stderr).splitlines() if "WARNING" in ln or "ERROR" in ln]
+    assert out.returncode == 0 and not warnings, "\n".join(warnings) or out.stdout[-3000:] + out.stderr[-3000:]
+    assert (tmp_path / "_build" / "html" / "index.html").is_file()
