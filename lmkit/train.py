@@ -9,6 +9,7 @@ import math
 import random
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import torch
@@ -124,13 +125,15 @@ def train(model: nn.Module, train_data: Tensor, val_data: Tensor | None = None, 
           batch_size: int = 12, block_size: int | None = None, lr: float = 1e-3, min_lr: float | None = None,
           warmup_iters: int = 100, weight_decay: float = 0.1, betas: tuple[float, float] = (0.9, 0.99),
           grad_clip: float | None = 1.0, eval_interval: int = 250, eval_iters: int = 20,
-          max_seconds: float | None = None, progress: bool = True, seed: int | None = 0) -> History:
+          max_seconds: float | None = None, progress: bool = True, seed: int | None = 0,
+          callback: Callable[[int, nn.Module], None] | None = None) -> History:
     """Train ``model`` on random (B, T) blocks of ``train_data``; returns a :class:`History`. Chapter 14.
 
     AdamW (:func:`configure_optimizer`), the :func:`lr_schedule` of warmup and cosine decay to
     ``min_lr`` (default lr/10), gradient clipping to norm ``grad_clip``, and every
     ``eval_interval`` steps :func:`estimate_loss` on both splits. ``max_seconds`` stops early
-    (the schedule still assumes ``max_iters``, so set both to match the budget).
+    (the schedule still assumes ``max_iters``, so set both to match the budget). ``callback(step,
+    model)`` runs after each evaluation, for example to keep a sample of the model's text.
     """
     if not isinstance(train_data, Tensor) or train_data.dim() != 1:
         raise ValueError("train: train_data must be a 1-D tensor of token ids")
@@ -161,6 +164,9 @@ def train(model: nn.Module, train_data: Tensor, val_data: Tensor | None = None, 
         hist.seconds.append(hist.train_seconds)
         if bar is not None:
             bar.set_postfix(train=f"{losses['train']:.3f}", val=f"{losses.get('val', float('nan')):.3f}")
+        if callback is not None:
+            callback(it, model)
+            model.train()
 
     model.train()
     it = 0

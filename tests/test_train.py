@@ -48,8 +48,10 @@ def test_training_learns_a_repeating_pattern():
     set_seed(0)
     data = torch.tensor([0, 1, 2, 3, 4, 5] * 200)
     m = GPT(GPTConfig(vocab_size=6, block_size=8, n_layer=1, n_head=2, n_embd=16))
+    seen = []
     hist = train(m, data[:1000], data[1000:], max_iters=150, batch_size=8, lr=1e-2, warmup_iters=10,
-                 eval_interval=50, eval_iters=2, progress=False)
+                 eval_interval=50, eval_iters=2, progress=False, callback=lambda it, model: seen.append(it))
+    assert seen == [0, 50, 100, 150]
     assert hist.steps == 150 and len(hist.lr) == 150 and hist.tokens == 150 * 8 * 8
     assert hist.iters == [0, 50, 100, 150]
     assert hist.val_loss[0] > 1.5  # about ln 6 = 1.79 at the start
