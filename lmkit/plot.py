@@ -54,27 +54,31 @@ def _values(obj, name: str) -> np.ndarray:
 
 
 def loss_curves(history, *, ax=None, label: str | None = None, x: str = "iters", title: str | None = None,
-                smooth: int = 0, show_steps: bool = True):
+                smooth: int = 0, show_steps: bool = True, color: str | None = None):
     """Training and validation loss against steps (``x="iters"``) or seconds (``x="seconds"``).
 
     ``history`` is a :class:`lmkit.train.History`; the per-step training loss is drawn faintly
-    behind the evaluated points when ``show_steps``. Chapter 14.
+    behind the evaluated points when ``show_steps``. Without a ``label``, training is drawn in the
+    first colour and validation in the second; with one (to compare runs on one ``ax``), each run
+    gets one colour, training solid and validation dashed. Chapter 14.
     """
     if x not in ("iters", "seconds"):
         raise ValueError(f"loss_curves: x must be 'iters' or 'seconds', got {x!r}")
     ax = _ax(ax)
     prefix = f"{label}: " if label else ""
     xs = np.asarray(history.iters if x == "iters" else history.seconds, dtype=float)
+    runs = len({line.get_color() for line in ax.get_lines()})  # runs already drawn on this ax
+    train_color = color or (COLORS[0] if not label else COLORS[runs % len(COLORS)])
+    val_color = COLORS[1] if not label else train_color
     if show_steps and x == "iters" and history.step_loss:
         steps = np.asarray(history.step_loss)
         if smooth > 1 and len(steps) >= smooth:
             steps = np.convolve(steps, np.ones(smooth) / smooth, mode="valid")
-        ax.plot(np.arange(len(steps)) + (smooth // 2 if smooth > 1 else 0), steps, alpha=0.25, lw=0.8,
-                label=f"{prefix}train (each step)")
-    line, = ax.plot(xs, history.train_loss, "o-", ms=3, label=f"{prefix}train")
+        ax.plot(np.arange(len(steps)) + (smooth // 2 if smooth > 1 else 0), steps, alpha=0.3, lw=0.8,
+                color=train_color, label=f"{prefix}train (each step)")
+    ax.plot(xs, history.train_loss, "o-", ms=3, color=train_color, label=f"{prefix}train")
     if history.val_loss and not np.all(np.isnan(history.val_loss)):
-        ax.plot(xs, history.val_loss, "s--", ms=3, color=line.get_color() if label else COLORS[1],
-                label=f"{prefix}validation")
+        ax.plot(xs, history.val_loss, "s--", ms=3, color=val_color, label=f"{prefix}validation")
     ax.set_xlabel("training step" if x == "iters" else "training time (s)")
     ax.set_ylabel("cross-entropy loss (nats/token)")
     if title:

@@ -17,6 +17,12 @@ def test_loss_curves_draws_train_and_validation():
     labels = [line.get_label() for line in ax.get_lines()]
     assert labels == ["train (each step)", "train", "validation"]
     assert list(ax.get_lines()[2].get_ydata()) == [4.1, 2.2]
+    colors = [line.get_color() for line in ax.get_lines()]
+    assert colors[0] == colors[1] != colors[2]  # train vs validation told apart by colour
+    ax = plot.loss_curves(h, label="a", show_steps=False)
+    plot.loss_curves(h, label="b", ax=ax, show_steps=False)
+    colors = [line.get_color() for line in ax.get_lines()]
+    assert colors[0] == colors[1] != colors[2] == colors[3]  # one colour per run
     plt.close("all")
 
 
