@@ -153,7 +153,9 @@ def train(model: nn.Module, train_data: Tensor, val_data: Tensor | None = None, 
     bar = None
     if progress:
         from tqdm.auto import tqdm
-        bar = tqdm(total=max_iters, desc="training", leave=True)
+        # refresh at most every 2 s: in a notebook each refresh is a widget message, and a long run
+        # that sends thousands of them can overflow the kernel's output channel (nbval then times out)
+        bar = tqdm(total=max_iters, desc="training", leave=True, mininterval=2.0)
 
     def record(it: int) -> None:
         losses = estimate_loss(model, splits, batch_size=batch_size, block_size=block_size,
