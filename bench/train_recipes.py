@@ -1,0 +1,68 @@
+"""Train a character GPT on Tiny Shakespeare with nanoGPT's CPU recipe and with chapter 14's, and print
+tokens/s, wall time and the loss on the full validation split.
+
+    LMKIT_DATA=../shared/data python bench/train_recipes.py            # both recipes, one run each
+    LMKIT_DATA=../shared/data python bench/train_recipes.py --runs 3   # median of three runs
+
+nanoGPT's documented CPU command: 4 layers, 4 heads, 128 channels, block 64, batch 12, lr 1e-3 (warmup 100,
+cosine to 1e-4 over 2,000 steps), AdamW betas (0.9, 0.99), weight decay 0.1, clip 1.0, dropout 0.
+Timings are not pass/fail: machines are noisy, so the script prints figures and medians.
+"""
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import time
+
+import torch
+
+import lmkit
+from lmkit.train import evaluate, train
+
+RECIPES = {
+    "nanogpt-cpu": dict(n_layer=4, n_head=4, n_embd=128, block_size=64, batch_size=12, lr=1e-3, min_lr=1e-4,
+                        warmup_iters=100, max_iters=2000),
+    "chapter-14": dict(n_layer=3, n_head=4, n_embd=128, block_size=128, batch_size=12, lr=5e-3, min_lr=5e-4,
+                       warmup_iters=100, max_iters=1500),
+}
+
+
+def run(name: str, seed: int) -> dict:
+    r = RECIPES[name]
+    text = lmkit.load_text("tinyshakespeare", progress=False)
+    tok = lmkit.CharTokenizer.train(text)
+    data = torch.tensor(tok.encode(text), dtype=torch.long)
+    train_data, val_data = lmkit.train_val_split(data, 0.9)
+    lmkit.set_seed(seed)
+    model = lmkit.GPT(lmkit.GPTConfig(vocab_size=tok.vocab_size, block_size=r["block_size"], n_layer=r["n_layer"],
+                                      n_head=r["n_head"], n_embd=r["n_embd"], dropout=0.0))
+    t0 = time.perf_counter()
+    hist = train(model, train_data, val_data, max_iters=r["max_iters"], batch_size=r["batch_size"],
+                 block_size=r["block_size"], lr=r["lr"], min_lr=r["min_lr"], warmup_iters=r["warmup_iters"],
+                 weight_decay=0.1, betas=(0.9, 0.99), grad_clip=1.0, eval_interval=0, progress=False, seed=seed)
+    wall = time.perf_counter() - t0
+    return dict(recipe=name, steps=hist.steps, train_s=hist.train_seconds, wall_s=wall,
+                ms_per_step=1000 * hist.train_seconds / hist.steps, tokens_per_s=hist.tokens_per_second,
+                val_loss=evaluate(model, val_data))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=1, help="runs per recipe (the median is reported)")
+    ap.add_argument("--recipes", nargs="+", default=list(RECIPES), choices=list(RECIPES))
+    args = ap.parse_args()
+    cpu = platform.processor() or platform.machine()
+    print(f"# {cpu}, {torch.get_num_threads()} threads, torch {torch.__version__}")
+    print("| recipe | steps | training s | ms/step | tokens/s | validation loss (full split) |")
+    print("|---|---|---|---|---|---|")
+    for name in args.recipes:
+        results = [run(name, seed) for seed in range(args.runs)]
+        keys = ("train_s", "ms_per_step", "tokens_per_s", "val_loss")
+        med = {k: statistics.median(r[k] for r in results) for k in keys}
+        print(f"| {name} | {results[0]['steps']} | {med['train_s']:.1f} | {med['ms_per_step']:.1f} | "
+              f"{med['tokens_per_s']:,.0f} | {med['val_loss']:.3f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
