@@ -172,5 +172,19 @@ def greedy_decode(fn: Callable) -> bool:
                    "loop: logits, _ = model(idx[:, -block_size:]); take argmax of the last position; torch.cat.")
 
 
+def sinusoidal_encoding(fn: Callable[[int, int], torch.Tensor]) -> bool:
+    """Exercise (chapter 12; derived in chapter 10): ``fn(T, d)`` returns the (T, d) sinusoidal encoding.
+
+    PE[t, 2i] = sin(t / 10000^(2i/d)) and PE[t, 2i+1] = cos(t / 10000^(2i/d)) (Vaswani et al., 2017).
+    """
+    def want(T, d):  # element by element, straight from the formula
+        return torch.tensor([[math.sin(t / 10000 ** (j / d)) if j % 2 == 0 else math.cos(t / 10000 ** ((j - 1) / d))
+                              for j in range(d)] for t in range(T)])
+
+    cases = [(f"T={T}, d={d}", lambda T=T, d=d: _close(fn(T, d), want(T, d))) for T, d in [(4, 6), (32, 64)]]
+    return _report("sinusoidal_encoding", fn, cases,
+                   "angle = t / 10000 ** (2i / d) for i = 0..d/2-1; even columns sin(angle), odd columns cos(angle).")
+
+
 __all__ = ["causal_mask", "attention", "gpt_param_count", "lr_schedule", "get_batch", "top_k_filter",
-           "top_p_filter", "greedy_decode"]
+           "top_p_filter", "greedy_decode", "sinusoidal_encoding"]

@@ -295,7 +295,8 @@ def test_shared_notebook_checks_pass():
     checker = ROOT.parent / "shared" / "tools" / "check_notebooks.py"
     if not checker.is_file():
         pytest.skip(f"{checker} is not present")
-    out = subprocess.run([sys.executable, str(checker)], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    out = subprocess.run([sys.executable, str(checker)], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         check=False)
     assert out.returncode == 0 and not out.stdout.strip(), out.stdout + out.stderr
 
 

@@ -97,6 +97,14 @@ def test_checks_accept_the_reference_and_reject_wrong_answers(capsys):
     assert not check.top_p_filter(lambda logits, p: logits)
     assert check.greedy_decode(lambda m, idx, n: generate.generate(m, idx, n, greedy=True, use_cache=False))
 
+    def sinusoidal(T, d):  # vectorised, unlike the checker's element-by-element reference
+        angle = torch.arange(T)[:, None] / 10000 ** (torch.arange(0, d, 2) / d)
+        pe = torch.zeros(T, d)
+        pe[:, 0::2], pe[:, 1::2] = torch.sin(angle), torch.cos(angle)
+        return pe
+    assert check.sinusoidal_encoding(sinusoidal)
+    assert not check.sinusoidal_encoding(lambda T, d: sinusoidal(T, d).flip(1))  # columns reversed
+
     def stub(*args):
         raise NotImplementedError
     assert not check.top_k_filter(stub)
