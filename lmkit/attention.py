@@ -77,6 +77,8 @@ class KVCache:
     """
 
     def __init__(self, n_layer: int):
+        if not isinstance(n_layer, int) or n_layer < 1:
+            raise ValueError(f"KVCache: n_layer must be a positive int (the model's number of blocks), got {n_layer!r}")
         self.keys: list[Tensor | None] = [None] * n_layer
         self.values: list[Tensor | None] = [None] * n_layer
 
@@ -87,6 +89,11 @@ class KVCache:
 
     def update(self, layer: int, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
         """Append this step's k, v (B, H, T_new, D) for ``layer`` and return all keys and values."""
+        if not 0 <= layer < len(self.keys):
+            raise ValueError(f"KVCache.update: layer must be in [0, {len(self.keys)}), got {layer}")
+        if k.shape != v.shape:
+            raise ValueError(f"KVCache.update: k and v must have the same shape, "
+                             f"got {tuple(k.shape)} and {tuple(v.shape)}")
         if self.keys[layer] is not None:
             k = torch.cat([self.keys[layer], k], dim=-2)
             v = torch.cat([self.values[layer], v], dim=-2)
@@ -116,6 +123,9 @@ class MultiHeadAttention(nn.Module):
         self.last_weights: Tensor | None = None  # (B, H, T, T), kept when return_weights=True
 
     def forward(self, x: Tensor, kv_cache: KVCache | None = None, return_weights: bool = False) -> Tensor:
+        if not isinstance(x, Tensor) or x.dim() != 3 or x.shape[-1] != self.n_embd:
+            got = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+            raise ValueError(f"MultiHeadAttention: x must be a (B, T, {self.n_embd}) tensor, got {got}")
         B, T, C = x.shape  # batch, time, channels
         q, k, v = self.c_attn(x).split(self.n_embd, dim=2)  # 3 × (B, T, C)
         # (B, T, C) -> (B, H, T, D): each head attends in its own D = C / H dimensions

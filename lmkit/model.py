@@ -7,6 +7,7 @@ LayerNorm → MLP → residual), a final LayerNorm and an output layer tied to t
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from dataclasses import asdict, dataclass
 
 import torch
@@ -163,6 +164,12 @@ class GPT(nn.Module):
             if not isinstance(targets, Tensor) or targets.shape != idx.shape:
                 shape = tuple(targets.shape) if isinstance(targets, Tensor) else type(targets).__name__
                 raise ValueError(f"GPT: targets must be a tensor of shape {tuple(idx.shape)} like idx, got {shape}")
+            if targets.is_floating_point() or targets.dtype == torch.bool:
+                raise ValueError(f"GPT: targets must hold integer token ids (torch.long), got dtype {targets.dtype}")
+            bad = (targets < -1) | (targets >= self.config.vocab_size)
+            if bad.any():
+                raise ValueError(f"GPT: targets must be token ids in [0, vocab_size={self.config.vocab_size}) "
+                                 f"(or -1 to ignore a position), got {int(targets[bad][0])}")
             loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.reshape(-1).long(), ignore_index=-1)
         return logits, loss
 
@@ -215,18 +222,33 @@ class GPT(nn.Module):
 
     def save(self, path) -> None:
         """Save the configuration and weights to ``path`` (a ``torch.save`` file). Chapter 14."""
+        parent = Path(path).parent
+        if not parent.is_dir():
+            raise FileNotFoundError(f"GPT.save: the folder {parent} does not exist; create it first "
+                                    f"(Path({str(parent)!r}).mkdir(parents=True))")
         torch.save({"config": asdict(self.config), "state_dict": self.state_dict()}, path)
 
     @classmethod
     def load(cls, path, map_location="cpu") -> GPT:
         """Load a model written by :meth:`save` (with ``weights_only=True``: no code is run)."""
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"GPT.load: no checkpoint file at {path}")
         try:
             ckpt = torch.load(path, map_location=map_location, weights_only=True)
         except Exception as e:
             raise ValueError(f"GPT.load: {path} is not a checkpoint written by GPT.save "
-                             f"({e.__class__.__name__})") from e
+                             f"({e.__class__.__name__}); only plain tensors and dicts are loaded, "
+                             f"never pickled code") from e
         if not isinstance(ckpt, dict) or "config" not in ckpt or "state_dict" not in ckpt:
             raise ValueError(f"GPT.load: {path} is not a checkpoint written by GPT.save (no config/state_dict)")
-        model = cls(GPTConfig(**ckpt["config"]))
-        model.load_state_dict(ckpt["state_dict"])
+        try:
+            model = cls(GPTConfig(**ckpt["config"]))
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"GPT.load: {path} has an invalid config {ckpt['config']!r}: {e}") from e
+        try:
+            model.load_state_dict(ckpt["state_dict"])
+        except RuntimeError as e:
+            first = str(e).splitlines()[1].strip() if len(str(e).splitlines()) > 1 else str(e)
+            raise ValueError(f"GPT.load: the state_dict in {path} does not fit its config "
+                             f"{ckpt['config']!r}: {first[:300]}") from e
         return model

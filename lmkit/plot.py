@@ -130,6 +130,8 @@ def prob_bars(probs, labels: Sequence[str], *, ax=None, top: int | None = 20, ti
     p = _values(probs, "prob_bars: probs").ravel()
     if len(p) != len(labels):
         raise ValueError(f"prob_bars: {len(p)} probabilities but {len(labels)} labels")
+    if not np.isfinite(p).all():
+        raise ValueError("prob_bars: probs contains NaN or infinite values (did the model's loss diverge?)")
     order = np.argsort(-p, kind="stable")[: top or len(p)]
     ax = _ax(ax)
     colors = [COLORS[1] if i in set(highlight) else COLORS[0] for i in order]

@@ -37,6 +37,8 @@ def lr_schedule(it: int, *, lr: float, min_lr: float, warmup_iters: int, max_ite
     if max_iters < 1 or warmup_iters < 0 or warmup_iters > max_iters:
         raise ValueError(f"lr_schedule: need 0 <= warmup_iters <= max_iters and max_iters >= 1, "
                          f"got warmup_iters={warmup_iters}, max_iters={max_iters}")
+    if it < 0:
+        raise ValueError(f"lr_schedule: it (the step number) must be >= 0, got {it}")
     if it < warmup_iters:
         return lr * (it + 1) / warmup_iters
     if it >= max_iters:
@@ -80,6 +82,8 @@ def evaluate(model: nn.Module, data: Tensor, *, block_size: int | None = None, b
     """
     if not isinstance(data, Tensor) or data.dim() != 1 or data.numel() < 2:
         raise ValueError("evaluate: data must be a 1-D tensor of at least 2 token ids")
+    if data.is_floating_point() or data.dtype == torch.bool:
+        raise ValueError(f"evaluate: data must hold integer token ids (torch.long), got dtype {data.dtype}")
     block_size = block_size or model.config.block_size
     was_training = model.training
     model.eval()
