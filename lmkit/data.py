@@ -16,6 +16,7 @@ import hashlib
 import http.client
 import os
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -226,12 +227,17 @@ def _where_to_put_it(dest: Path) -> str:
     )
 
 
-def download(url: str, dest: Path, sha256: str, *, timeout: float = 30, progress: bool = True) -> Path:
+def download(url: str, dest: Path, sha256: str, *, timeout: float = 30, progress: bool = True,
+             retries: int = 2) -> Path:
     """Download ``url`` to ``dest``, check its sha256, and return ``dest``.
 
     The bytes go to a temporary file in ``dest``'s folder, which replaces ``dest`` (``os.replace``)
     only when the whole file has arrived and its sha256 matches: on any failure nothing is left
-    behind. Network failures and hash mismatches raise :class:`DownloadError`.
+    behind, and two processes fetching the same file at once each write their own temporary file,
+    so ``dest`` is always one complete, verified copy. A dropped connection, a timeout or a server
+    error (HTTP 5xx, 429) is retried up to ``retries`` more times, after 1 s, 2 s, ...; what still
+    fails, and a hash mismatch, raises :class:`DownloadError` naming the file, the URL and what to do.
+    ``timeout`` is the longest wait, in seconds, for the connection or for the next bytes.
 
     Used from chapter 1 on; the data sets are listed in the README.
     """
@@ -241,31 +247,27 @@ def download(url: str, dest: Path, sha256: str, *, timeout: float = 30, progress
         raise ValueError(f"sha256 must be 64 hexadecimal digits, got {sha256!r}")
     if timeout <= 0:
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    if not isinstance(retries, int) or retries < 0:
+        raise ValueError(f"retries must be a non-negative int, got {retries!r}")
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
     try:
-        h = hashlib.sha256()
         with os.fdopen(fd, "wb") as out:
-            try:
-                with urllib.request.urlopen(url, timeout=timeout) as response:
-                    total = int(response.headers.get("Content-Length") or 0) or None
-                    with tqdm(
-                        total=total, unit="B", unit_scale=True, desc=dest.name, disable=not progress
-                    ) as bar:
-                        while block := response.read(1 << 16):
-                            out.write(block)
-                            h.update(block)
-                            bar.update(len(block))
-            except urllib.error.HTTPError as e:
-                raise DownloadError(
-                    f"Could not download {dest.name} from {url}: HTTP {e.code} {e.reason}. "
-                    + _where_to_put_it(dest)
-                ) from e
-            except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as e:
-                reason = getattr(e, "reason", None) or e
-                raise DownloadError(
-                    f"Could not download {dest.name} from {url}: {reason}. " + _where_to_put_it(dest)
-                ) from e
+            for attempt in range(retries + 1):
+                try:
+                    h = _fetch_into(url, out, dest.name, timeout=timeout, progress=progress)
+                    break
+                except _Transient as e:
+                    if attempt == retries:
+                        tries = f" (after {retries + 1} attempts)" if retries else ""
+                        raise DownloadError(f"Could not download {dest.name} from {url}: {e}{tries}. "
+                                            + _where_to_put_it(dest)) from e.__cause__
+                    time.sleep(2 ** attempt)
+                except urllib.error.HTTPError as e:
+                    raise DownloadError(
+                        f"Could not download {dest.name} from {url}: HTTP {e.code} {e.reason}. "
+                        + _where_to_put_it(dest)
+                    ) from e
         got = h.hexdigest()
         if got != sha256:
             raise DownloadError(
@@ -279,6 +281,42 @@ def download(url: str, dest: Path, sha256: str, *, timeout: float = 30, progress
             os.unlink(tmp)
         raise
     return dest
+
+
+class _Transient(Exception):
+    """A failure worth retrying: a dropped connection, a timeout, a server error."""
+
+
+def _fetch_into(url: str, out, name: str, *, timeout: float, progress: bool):
+    """One attempt: write the response body to ``out`` from its start; return its sha256 object."""
+    out.seek(0)
+    out.truncate()
+    h = hashlib.sha256()
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            total = int(response.headers.get("Content-Length") or 0) or None
+            got = 0
+            with tqdm(total=total, unit="B", unit_scale=True, desc=name, disable=not progress) as bar:
+                while block := response.read(1 << 16):
+                    out.write(block)
+                    h.update(block)
+                    got += len(block)
+                    bar.update(len(block))
+            if total is not None and got < total:  # the server hung up early
+                raise _Transient(f"the connection was closed after {got:,} of {total:,} bytes")
+    except urllib.error.HTTPError as e:
+        if e.code >= 500 or e.code == 429:
+            raise _Transient(f"HTTP {e.code} {e.reason}") from e
+        raise
+    except http.client.IncompleteRead as e:
+        raise _Transient(f"the connection was closed after {len(e.partial):,} of the expected bytes "
+                         f"({e.expected:,} more were due)") from e
+    except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError, OSError) as e:
+        reason = getattr(e, "reason", None) or e
+        if isinstance(reason, TimeoutError) or "timed out" in str(reason):
+            reason = f"timed out: no data for {timeout:g} s"
+        raise _Transient(str(reason)) from e
+    return h
 
 
 def _dataset(name: str) -> Dataset:
