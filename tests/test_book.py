@@ -219,6 +219,33 @@ def test_notebook_has_no_svg(path):
             assert "image/svg+xml" not in out.get("data", {}), f"code cell {i} has an SVG output"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NB_IDS)
+def test_notebook_is_stored_deterministically(path):
+    """Re-executing an unchanged notebook must leave its file unchanged (bench/notebooks.py --inplace does it).
+
+    No per-cell timestamps, print output not split at flush moments, widget ids not random, and
+    nothing in any output that depends on the machine or the day: absolute paths, memory addresses, dates.
+    """
+    nb = read_nb(path)
+    fix = f"re-execute with `python bench/notebooks.py --inplace {rel(path)}`"
+    state = nb.get("metadata", {}).get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    for i, old in enumerate(state):
+        assert old == hashlib.md5(f"{path.name}:{i}".encode()).hexdigest(), f"random widget ids: {fix}"
+    for i, cell in enumerate(code_cells(nb)):
+        assert "execution" not in cell.get("metadata", {}), f"code cell {i} stores execution timestamps: {fix}"
+        outs = cell.get("outputs", [])
+        for a, b in zip(outs, outs[1:]):
+            assert not (a.get("output_type") == b.get("output_type") == "stream" and a["name"] == b["name"]), (
+                f"code cell {i} has its {a['name']} split in pieces: {fix}")
+        for out in outs:
+            text = "".join(out.get("text", "")) + "".join(out.get("data", {}).get("text/plain", ""))
+            for pattern, what in [(r"(?<![\w.])/(?:work|tmp|home|root|Users|content)/", "an absolute path"),
+                                  (r"\b0x[0-9a-f]{8,}\b", "a memory address"),
+                                  (r"\b20\d\d-[01]\d-[0-3]\d\b", "a date")]:
+                m = re.search(pattern, text)
+                assert not m, f"code cell {i} prints {what} ({m.group(0)!r}), which changes between machines"
+
+
 # ---------------------------------------------------------------------- Colab and configuration
 
 
