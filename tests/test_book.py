@@ -1,7 +1,7 @@
 """Book-level checks: the table of contents, the committed notebooks, the Colab wiring, README/CI.
 
-These read files only; no notebook is executed here (nbval does that, see pyproject.toml), except
-`test_book_builds_without_warnings`, which renders the book as the README's first command does.
+These read files only; no notebook is executed here (nbval does that, see pyproject.toml), and
+nothing is rendered here (tests/test_site.py builds the book once and checks the rendered pages).
 """
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import importlib.util
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -186,6 +185,8 @@ def test_notebook_first_cell_is_the_setup_cell(path):
     first = code_cells(read_nb(path))[0]
     assert source(first) == setup_cell.setup_cell_source(), (
         "the first code cell is not the Colab setup cell: run `python tools/setup_cell.py --fix`")
+    assert setup_cell.TAG in tags(first), (
+        "the setup cell is not tagged remove-cell: run `python tools/setup_cell.py --fix`")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NB_IDS)
@@ -364,15 +365,4 @@ def test_no_data_files_in_the_repository():
 # ----------------------------------------------------------------------------------- the build
 
 
-def test_book_builds_without_warnings(tmp_path):
-    """The README's first command, minus the installs: `jupyter-book build . -W` (into a temporary folder)."""
-    jb = shutil.which("jupyter-book")
-    if jb is None:
-        pytest.skip("jupyter-book is not installed")
-    out = subprocess.run(
-        [jb, "build", str(ROOT), "-W", "--keep-going", "--path-output", str(tmp_path)],
-        capture_output=True, text=True, timeout=1200, check=False,
-    )
-    warnings = [ln for ln in (out.stdout + out.stderr).splitlines() if "WARNING" in ln or "ERROR" in ln]
-    assert out.returncode == 0 and not warnings, "\n".join(warnings) or out.stdout[-3000:] + out.stderr[-3000:]
-    assert (tmp_path / "_build" / "html" / "index.html").is_file()
+# The rendered book (build with -W, links, alt text, a headless browser) is checked in tests/test_site.py.

@@ -1,7 +1,7 @@
 """The Colab setup cell, generated from the one place the repository URL lives: `_config.yml`.
 
     python tools/setup_cell.py          # print the setup cell
-    python tools/setup_cell.py --fix    # rewrite the first code cell of every notebook in chapters/
+    python tools/setup_cell.py --fix    # rewrite the first code cell of every notebook in chapters/ (and tag it)
 
 `tests/test_book.py` fails if a notebook's setup cell or the Colab launch configuration disagrees.
 """
@@ -14,13 +14,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-TEMPLATE = '''# Colab setup: install lmkit from the course repository. Does nothing outside Colab.
+# The cell is tagged remove-cell: Colab runs it, the rendered page does not show it (the page starts with its title).
+TAG = "remove-cell"
+TEMPLATE = '''# Colab setup: install lmkit and the data packages the chapters use. Does nothing outside Colab.
 import sys
 
 if "google.colab" in sys.modules:
     import subprocess
 
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "lmkit @ git+{url}"], check=True)'''
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "lmkit[course] @ git+{url}"], check=True)'''
 
 
 def repository_url() -> str:
@@ -47,8 +49,11 @@ def fix_notebooks() -> None:
             continue
         cell = code[0]
         old = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        if old != src:
+        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+        if old != src or TAG not in tags:
             cell["source"] = src
+            if TAG not in tags:
+                tags.append(TAG)
             path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
             print("fixed", path.relative_to(ROOT))
 
