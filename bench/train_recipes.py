@@ -3,6 +3,7 @@ tokens/s, wall time and the loss on the full validation split.
 
     LMKIT_DATA=../shared/data python bench/train_recipes.py            # both recipes, one run each
     LMKIT_DATA=../shared/data python bench/train_recipes.py --runs 3   # median of three runs
+    LMKIT_DATA=../shared/data python bench/train_recipes.py --budgets 60 120 180   # loss reached in a time budget
 
 nanoGPT's documented CPU command: 4 layers, 4 heads, 128 channels, block 64, batch 12, lr 1e-3 (warmup 100,
 cosine to 1e-4 over 2,000 steps), AdamW betas (0.9, 0.99), weight decay 0.1, clip 1.0, dropout 0.
@@ -47,11 +48,48 @@ def run(name: str, seed: int) -> dict:
                 val_loss=evaluate(model, val_data))
 
 
+def run_budget(seconds: float, seed: int) -> dict:
+    """Chapter 14's recipe fitted to a training-time budget: the cosine schedule ends when the time does.
+
+    The step time is measured over 30 steps first; max_iters is set so that the schedule finishes at the
+    budget, and training also stops at ``seconds`` of training time whatever happens.
+    """
+    r = dict(RECIPES["chapter-14"])
+    text = lmkit.load_text("tinyshakespeare", progress=False)
+    tok = lmkit.CharTokenizer.train(text)
+    data = torch.tensor(tok.encode(text), dtype=torch.long)
+    train_data, val_data = lmkit.train_val_split(data, 0.9)
+    cfg = lmkit.GPTConfig(vocab_size=tok.vocab_size, block_size=r["block_size"], n_layer=r["n_layer"],
+                          n_head=r["n_head"], n_embd=r["n_embd"], dropout=0.0)
+    probe = lmkit.GPT(cfg)
+    h = train(probe, train_data, max_iters=30, batch_size=r["batch_size"], warmup_iters=0, eval_interval=0,
+              progress=False, seed=seed)
+    per_step = h.train_seconds / h.steps
+    steps = max(r["warmup_iters"] + 1, int(seconds / per_step))
+    lmkit.set_seed(seed)
+    model = lmkit.GPT(cfg)
+    hist = train(model, train_data, max_iters=steps, batch_size=r["batch_size"], block_size=r["block_size"],
+                 lr=r["lr"], min_lr=r["min_lr"], warmup_iters=r["warmup_iters"], eval_interval=0,
+                 max_seconds=seconds, progress=False, seed=seed)
+    return dict(budget=seconds, planned=steps, steps=hist.steps, train_s=hist.train_seconds,
+                val_loss=evaluate(model, val_data))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=1, help="runs per recipe (the median is reported)")
     ap.add_argument("--recipes", nargs="+", default=list(RECIPES), choices=list(RECIPES))
+    ap.add_argument("--budgets", nargs="+", type=float,
+                    help="instead: chapter 14's recipe fitted to these training-time budgets, in seconds")
     args = ap.parse_args()
+    if args.budgets:
+        print("| training budget (s) | steps | training s | validation loss (full split) |")
+        print("|---|---|---|---|")
+        for b in args.budgets:
+            results = [run_budget(b, seed) for seed in range(args.runs)]
+            med = {k: statistics.median(r[k] for r in results) for k in ("steps", "train_s", "val_loss")}
+            print(f"| {b:g} | {med['steps']:.0f} | {med['train_s']:.1f} | {med['val_loss']:.3f} |", flush=True)
+        return
     cpu = platform.processor() or platform.machine()
     print(f"# {cpu}, {torch.get_num_threads()} threads, torch {torch.__version__}")
     print("| recipe | steps | training s | ms/step | tokens/s | validation loss (full split) |")
