@@ -11,7 +11,7 @@ import math
 import pytest
 import torch
 
-from lmkit import attention, data, generate, model, plot, tokenizers, train
+from lmkit import attention, data, generate, model, ngram, plot, positional, tokenizers, train, widgets
 
 CFG = model.GPTConfig(vocab_size=11, block_size=8, n_layer=1, n_head=2, n_embd=8)
 
@@ -123,6 +123,33 @@ CASES = [
     ("heatmap ndim", lambda: plot.attention_heatmap(torch.rand(3), ["a", "b", "c"]), ValueError, ["weights"]),
     ("prob_bars labels", lambda: plot.prob_bars(torch.rand(4), ["a"]), ValueError, ["labels"]),
     ("prob_bars NaN", lambda: plot.prob_bars(torch.tensor([0.5, math.nan]), ["a", "b"]), ValueError, ["probs"]),
+    # ngram
+    ("ngram n=0", lambda: ngram.NGramModel(0, 5), ValueError, ["n"]),
+    ("ngram smoothing", lambda: ngram.NGramModel(2, 5, smoothing="magic"), ValueError, ["smoothing"]),
+    ("ngram k<=0", lambda: ngram.NGramModel(2, 5, k=0.0), ValueError, ["k"]),
+    ("ngram fit range", lambda: ngram.NGramModel(2, 5).fit([1, 2, 9]), ValueError, ["vocab_size"]),
+    ("ngram fit empty", lambda: ngram.NGramModel(2, 5).fit([]), ValueError, ["empty"]),
+    ("ngram fit str", lambda: ngram.NGramModel(2, 5).fit("abc"), ValueError, ["str"]),
+    ("ngram fit float", lambda: ngram.NGramModel(2, 5).fit(torch.zeros(4)), ValueError, ["dtype"]),
+    ("ngram unfitted", lambda: ngram.NGramModel(2, 5).next_token_probs([1]), ValueError, ["fit"]),
+    ("ngram context range", lambda: ngram.NGramModel(2, 5).fit([1, 2, 3]).next_token_probs([7]), ValueError,
+     ["vocab_size"]),
+    ("ngram sample length", lambda: ngram.NGramModel(2, 5).fit([1, 2, 3]).sample(-1), ValueError, ["length"]),
+    # positional
+    ("sinusoidal odd C", lambda: positional.sinusoidal_encoding(4, 5), ValueError, ["C"]),
+    ("sinusoidal T=0", lambda: positional.sinusoidal_encoding(0, 4), ValueError, ["T"]),
+    ("sinusoidal base", lambda: positional.sinusoidal_encoding(4, 4, base=1.0), ValueError, ["base"]),
+    ("sinusoidal NaN base", lambda: positional.sinusoidal_encoding(4, 4, base=math.nan), ValueError, ["base"]),
+    ("positional too long", lambda: positional.PositionalEncoding(4, 8)(torch.zeros(1, 5, 8)), ValueError,
+     ["block_size"]),
+    ("positional channels", lambda: positional.PositionalEncoding(4, 8)(torch.zeros(1, 3, 6)), ValueError, ["x"]),
+    ("positional kind", lambda: positional.PositionalEncoding(4, 8, kind="rotary"), ValueError, ["kind"]),
+    # widgets
+    ("explorer tokens", lambda: widgets.attention_stack([torch.rand(2, 3, 3)], ["a", "b"]), ValueError, ["tokens"]),
+    ("explorer ndim", lambda: widgets.attention_stack([torch.rand(3, 3)], ["a", "b", "c"]), ValueError,
+     ["attentions"]),
+    ("explorer empty", lambda: widgets.attention_stack([], []), ValueError, ["attentions"]),
+    ("explorer str tokens", lambda: widgets.attention_stack([torch.rand(1, 3, 3)], "abc"), ValueError, ["tokens"]),
 ]
 
 
@@ -144,5 +171,6 @@ def test_the_table_covers_every_public_module():
     """Every module of the public API has rows above (a new module must add its own)."""
     covered = {c[1].__code__.co_names for c in CASES}
     names = set().union(*covered)
-    for module in ("attention", "model", "generate", "data", "tokenizers", "train", "plot"):
+    for module in ("attention", "model", "generate", "data", "tokenizers", "train", "plot", "ngram", "positional",
+                   "widgets"):
         assert module in names or module.rstrip("s") in names, module

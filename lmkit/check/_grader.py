@@ -40,6 +40,10 @@ def _close(got, want, atol=1e-5) -> tuple[bool, str]:
         same = torch.equal(got.bool(), want.bool())
         return same, "" if same else f"got\n{got.int()}\nexpected\n{want.int()}"
     got, want = got.double(), want.double()
+    mismatch = (torch.isinf(got) | torch.isinf(want)) & (got != want)
+    if mismatch.any():  # say so plainly rather than reporting a difference of 1.8e308
+        i = tuple(int(j) for j in mismatch.nonzero()[0])
+        return False, f"at index {i} you have {float(got[i]):g} where {float(want[i]):g} is expected"
     both_inf = torch.isinf(got) & torch.isinf(want) & (torch.sign(got) == torch.sign(want))
     diff = torch.where(both_inf, torch.zeros_like(got), (got - want).abs().nan_to_num(float("inf")))
     worst = float(diff.max())

@@ -1,0 +1,86 @@
+"""Chapter 2's exercise checks accept correct answers, reject typical wrong ones and never raise."""
+import math
+
+import torch
+import torch.nn.functional as F
+
+from lmkit import check
+from lmkit.ngram import NGramModel
+
+
+def test_softmax_temperature(capsys):
+    def good(z, tau):
+        z = z / tau
+        e = (z - z.max(dim=-1, keepdim=True).values).exp()
+        return e / e.sum(dim=-1, keepdim=True)
+
+    def naive(z, tau):  # overflows for logits in the hundreds
+        e = (z.float() / tau).exp()
+        return e / e.sum(dim=-1, keepdim=True)
+
+    assert check.softmax_temperature(good)
+    assert check.softmax_temperature(lambda z, tau: torch.softmax(z / tau, dim=-1))
+    assert not check.softmax_temperature(naive)
+    assert not check.softmax_temperature(lambda z, tau: torch.softmax(z * tau, dim=-1))  # multiplies
+    assert not check.softmax_temperature(lambda z, tau: torch.softmax(z / tau, dim=0))   # wrong dimension
+    assert "❌" in capsys.readouterr().out
+
+
+def test_kl_divergence(capsys):
+    def good(p, q):
+        m = p > 0
+        return float((p[m] * torch.log(p[m] / q[m])).sum())
+
+    assert check.kl_divergence(good)
+    # the identity KL = H(p, q) - H(p), with 0 log 0 = 0
+    assert check.kl_divergence(lambda p, q: float(-(p * q.log()).sum() + torch.special.xlogy(p, p).sum()))
+    assert not check.kl_divergence(lambda p, q: float((p * torch.log(p / q)).sum()))  # nan where p = 0
+    assert not check.kl_divergence(lambda p, q: good(q, p))                          # reversed
+    assert not check.kl_divergence(lambda p, q: good(p, q) / math.log(2))            # bits
+    capsys.readouterr()
+
+
+def test_add_k_bigram(capsys):
+    def good(ids, V, k):
+        m = NGramModel(2, V, smoothing="add_k", k=k).fit(ids)
+        return m.probs(torch.arange(V)[:, None])
+
+    def no_k_in_denominator(ids, V, k):
+        c = torch.zeros(V, V)
+        for a, b in zip(ids, ids[1:]):
+            c[a, b] += 1
+        return (c + k) / (c.sum(1, keepdim=True) + k)
+
+    assert check.add_k_bigram(good)
+    assert not check.add_k_bigram(no_k_in_denominator)
+    assert not check.add_k_bigram(lambda ids, V, k: good(ids, V, k).T)  # transposed
+    assert not check.add_k_bigram(lambda ids, V, k: None)
+    assert "returned None" in capsys.readouterr().out
+
+
+def test_perplexity_from_logits(capsys):
+    def good(logits, targets):
+        lp = torch.log_softmax(logits, dim=-1)[torch.arange(len(targets)), targets]
+        return math.exp(-float(lp.mean()))
+
+    assert check.perplexity_from_logits(good)
+    assert check.perplexity_from_logits(lambda z, t: float(F.cross_entropy(z, t).exp()))
+    assert not check.perplexity_from_logits(lambda z, t: float(F.cross_entropy(z, t)))       # no exp
+    assert not check.perplexity_from_logits(lambda z, t: 2 ** float(F.cross_entropy(z, t)))  # base mismatch
+    capsys.readouterr()
+
+
+def test_checks_never_raise(capsys):
+    def stub(*args):
+        raise NotImplementedError
+
+    def broken(*args):
+        return 1 / 0
+
+    for name in ("softmax_temperature", "kl_divergence", "add_k_bigram", "perplexity_from_logits"):
+        fn = getattr(check, name)
+        assert fn(stub) is False
+        assert fn(broken) is False
+        assert fn("not a function") is False
+    out = capsys.readouterr().out
+    assert "not implemented yet" in out and "ZeroDivisionError" in out and "Hint" in out
