@@ -366,3 +366,15 @@ def test_no_data_files_in_the_repository():
 
 
 # The rendered book (build with -W, links, alt text, a headless browser) is checked in tests/test_site.py.
+
+
+def test_teachers_page_lists_every_exercise_check():
+    """Every lmkit.check function is listed, with its chapter, on the teachers' page; no name is defined twice."""
+    import lmkit.check
+
+    names = lmkit.check.__all__
+    twice = sorted({n for n in names if names.count(n) > 1})
+    assert not twice, f"a check name is defined twice: {twice}"
+    page = (ROOT / "chapters" / "teachers" / "index.md").read_text(encoding="utf-8")
+    missing = [n for n in names if f"`lmkit.check.{n}`" not in page]
+    assert not missing, f"checks missing from chapters/teachers/index.md: {missing}"
