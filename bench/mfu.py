@@ -19,8 +19,9 @@ from torch.profiler import ProfilerActivity, profile
 
 import lmkit
 from lmkit.train import configure_optimizer
+from train_recipes import RECIPES, config, shakespeare  # bench/ is on the path when this script runs
 
-RECIPE = dict(n_layer=3, n_head=4, n_embd=128, block_size=128, batch_size=12)
+RECIPE = RECIPES["chapter-14"]
 
 
 def matmul_peak(sizes=(512, 1024, 2048), repeats: int = 10) -> tuple[float, int]:
@@ -46,12 +47,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--steps", type=int, default=60)
     args = ap.parse_args()
-    text = lmkit.load_text("tinyshakespeare", progress=False)
-    tok = lmkit.CharTokenizer.train(text)
-    data = torch.tensor(tok.encode(text), dtype=torch.long)
+    data, _, vocab_size = shakespeare()
     lmkit.set_seed(0)
-    cfg = lmkit.GPTConfig(vocab_size=tok.vocab_size, block_size=RECIPE["block_size"], n_layer=RECIPE["n_layer"],
-                          n_head=RECIPE["n_head"], n_embd=RECIPE["n_embd"])
+    cfg = config("chapter-14", vocab_size)
     model = lmkit.GPT(cfg).train()
     opt = configure_optimizer(model, lr=1e-3)
     gen = torch.Generator().manual_seed(0)

@@ -29,15 +29,27 @@ RECIPES = {
 }
 
 
-def run(name: str, seed: int) -> dict:
-    r = RECIPES[name]
+def shakespeare() -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Tiny Shakespeare as character ids: (train split, validation split, vocabulary size)."""
     text = lmkit.load_text("tinyshakespeare", progress=False)
     tok = lmkit.CharTokenizer.train(text)
     data = torch.tensor(tok.encode(text), dtype=torch.long)
     train_data, val_data = lmkit.train_val_split(data, 0.9)
+    return train_data, val_data, tok.vocab_size
+
+
+def config(name: str, vocab_size: int) -> lmkit.GPTConfig:
+    """The model of recipe ``name``."""
+    r = RECIPES[name]
+    return lmkit.GPTConfig(vocab_size=vocab_size, block_size=r["block_size"], n_layer=r["n_layer"],
+                           n_head=r["n_head"], n_embd=r["n_embd"], dropout=0.0)
+
+
+def run(name: str, seed: int) -> dict:
+    r = RECIPES[name]
+    train_data, val_data, vocab_size = shakespeare()
     lmkit.set_seed(seed)
-    model = lmkit.GPT(lmkit.GPTConfig(vocab_size=tok.vocab_size, block_size=r["block_size"], n_layer=r["n_layer"],
-                                      n_head=r["n_head"], n_embd=r["n_embd"], dropout=0.0))
+    model = lmkit.GPT(config(name, vocab_size))
     t0 = time.perf_counter()
     hist = train(model, train_data, val_data, max_iters=r["max_iters"], batch_size=r["batch_size"],
                  block_size=r["block_size"], lr=r["lr"], min_lr=r["min_lr"], warmup_iters=r["warmup_iters"],
@@ -54,13 +66,9 @@ def run_budget(seconds: float, seed: int) -> dict:
     The step time is measured over 30 steps first; max_iters is set so that the schedule finishes at the
     budget, and training also stops at ``seconds`` of training time whatever happens.
     """
-    r = dict(RECIPES["chapter-14"])
-    text = lmkit.load_text("tinyshakespeare", progress=False)
-    tok = lmkit.CharTokenizer.train(text)
-    data = torch.tensor(tok.encode(text), dtype=torch.long)
-    train_data, val_data = lmkit.train_val_split(data, 0.9)
-    cfg = lmkit.GPTConfig(vocab_size=tok.vocab_size, block_size=r["block_size"], n_layer=r["n_layer"],
-                          n_head=r["n_head"], n_embd=r["n_embd"], dropout=0.0)
+    r = RECIPES["chapter-14"]
+    train_data, val_data, vocab_size = shakespeare()
+    cfg = config("chapter-14", vocab_size)
     probe = lmkit.GPT(cfg)
     h = train(probe, train_data, max_iters=30, batch_size=r["batch_size"], warmup_iters=0, eval_interval=0,
               progress=False, seed=seed)
