@@ -19,7 +19,7 @@ import time
 import torch
 
 import lmkit
-from lmkit.generate import generate
+from lmkit import generate
 
 
 def main() -> None:

@@ -18,10 +18,10 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 import lmkit
-from lmkit.train import configure_optimizer
+from lmkit.training import configure_optimizer
 from train_recipes import RECIPES, config, shakespeare  # bench/ is on the path when this script runs
 
-RECIPE = RECIPES["chapter-14"]
+RECIPE = RECIPES["chapter-14"][1]
 
 
 def matmul_peak(sizes=(512, 1024, 2048), repeats: int = 10) -> tuple[float, int]:
@@ -55,7 +55,7 @@ def main() -> None:
     gen = torch.Generator().manual_seed(0)
 
     def step():
-        x, y = lmkit.get_batch(data, RECIPE["batch_size"], cfg.block_size, generator=gen)
+        x, y = lmkit.get_batch(data, RECIPE.batch_size, cfg.block_size, generator=gen)
         _, loss = model(x, y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -68,7 +68,7 @@ def main() -> None:
     for _ in range(args.steps):
         step()
     per_step = (time.perf_counter() - t0) / args.steps
-    tokens_per_s = RECIPE["batch_size"] * cfg.block_size / per_step
+    tokens_per_s = RECIPE.batch_size * cfg.block_size / per_step
     peak, n = matmul_peak()
     fpt = flops_per_token(cfg)
     cpu = platform.processor() or platform.machine()

@@ -15,17 +15,20 @@ import argparse
 import platform
 import statistics
 import time
+from dataclasses import replace
 
 import torch
 
 import lmkit
-from lmkit.train import evaluate, train
+from lmkit import TrainConfig, evaluate, train
 
+# Each recipe: the model's shape and how it is trained (the rest of TrainConfig is nanoGPT's: AdamW
+# betas (0.9, 0.99), weight decay 0.1, clipping at 1.0).
 RECIPES = {
-    "nanogpt-cpu": dict(n_layer=4, n_head=4, n_embd=128, block_size=64, batch_size=12, lr=1e-3, min_lr=1e-4,
-                        warmup_iters=100, max_iters=2000),
-    "chapter-14": dict(n_layer=3, n_head=4, n_embd=128, block_size=128, batch_size=12, lr=5e-3, min_lr=5e-4,
-                       warmup_iters=100, max_iters=1500),
+    "nanogpt-cpu": (dict(n_layer=4, n_head=4, n_embd=128, block_size=64),
+                    TrainConfig(max_iters=2000, batch_size=12, lr=1e-3, min_lr=1e-4, warmup_iters=100)),
+    "chapter-14": (dict(n_layer=3, n_head=4, n_embd=128, block_size=128),
+                   TrainConfig(max_iters=1500, batch_size=12, lr=5e-3, min_lr=5e-4, warmup_iters=100)),
 }
 
 
@@ -40,20 +43,15 @@ def shakespeare() -> tuple[torch.Tensor, torch.Tensor, int]:
 
 def config(name: str, vocab_size: int) -> lmkit.GPTConfig:
     """The model of recipe ``name``."""
-    r = RECIPES[name]
-    return lmkit.GPTConfig(vocab_size=vocab_size, block_size=r["block_size"], n_layer=r["n_layer"],
-                           n_head=r["n_head"], n_embd=r["n_embd"], dropout=0.0)
+    return lmkit.GPTConfig(vocab_size=vocab_size, dropout=0.0, **RECIPES[name][0])
 
 
 def run(name: str, seed: int) -> dict:
-    r = RECIPES[name]
     train_data, val_data, vocab_size = shakespeare()
     lmkit.set_seed(seed)
     model = lmkit.GPT(config(name, vocab_size))
     t0 = time.perf_counter()
-    hist = train(model, train_data, val_data, max_iters=r["max_iters"], batch_size=r["batch_size"],
-                 block_size=r["block_size"], lr=r["lr"], min_lr=r["min_lr"], warmup_iters=r["warmup_iters"],
-                 weight_decay=0.1, betas=(0.9, 0.99), grad_clip=1.0, eval_interval=0, progress=False, seed=seed)
+    hist = train(model, train_data, val_data, replace(RECIPES[name][1], eval_interval=0, seed=seed), progress=False)
     wall = time.perf_counter() - t0
     return dict(recipe=name, steps=hist.steps, train_s=hist.train_seconds, wall_s=wall,
                 ms_per_step=1000 * hist.train_seconds / hist.steps, tokens_per_s=hist.tokens_per_second,
@@ -66,19 +64,15 @@ def run_budget(seconds: float, seed: int) -> dict:
     The step time is measured over 30 steps first; max_iters is set so that the schedule finishes at the
     budget, and training also stops at ``seconds`` of training time whatever happens.
     """
-    r = RECIPES["chapter-14"]
+    recipe = replace(RECIPES["chapter-14"][1], eval_interval=0, seed=seed)
     train_data, val_data, vocab_size = shakespeare()
     cfg = config("chapter-14", vocab_size)
-    probe = lmkit.GPT(cfg)
-    h = train(probe, train_data, max_iters=30, batch_size=r["batch_size"], warmup_iters=0, eval_interval=0,
-              progress=False, seed=seed)
+    h = train(lmkit.GPT(cfg), train_data, config=replace(recipe, max_iters=30, warmup_iters=0), progress=False)
     per_step = h.train_seconds / h.steps
-    steps = max(r["warmup_iters"] + 1, int(seconds / per_step))
+    steps = max(recipe.warmup_iters + 1, int(seconds / per_step))
     lmkit.set_seed(seed)
     model = lmkit.GPT(cfg)
-    hist = train(model, train_data, max_iters=steps, batch_size=r["batch_size"], block_size=r["block_size"],
-                 lr=r["lr"], min_lr=r["min_lr"], warmup_iters=r["warmup_iters"], eval_interval=0,
-                 max_seconds=seconds, progress=False, seed=seed)
+    hist = train(model, train_data, config=replace(recipe, max_iters=steps, max_seconds=seconds), progress=False)
     return dict(budget=seconds, planned=steps, steps=hist.steps, train_s=hist.train_seconds,
                 val_loss=evaluate(model, val_data))
 

@@ -27,6 +27,8 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
+from . import _validate as _v
+
 __all__ = ["SMOOTHINGS", "NGramModel"]
 
 #: The smoothing methods :class:`NGramModel` knows.
@@ -34,35 +36,8 @@ SMOOTHINGS = ("add_k", "witten_bell", "kneser_ney")
 
 
 def _as_ids(ids: object, vocab_size: int, name: str, *, allow_empty: bool = False) -> Tensor:
-    """Validate a 1-D sequence of token ids (list, tuple, tensor or array) and return it as a LongTensor."""
-    if isinstance(ids, str):
-        raise ValueError(f"{name} must be a sequence of integer token ids, got a str; encode the text first")
-    if isinstance(ids, Tensor):
-        t = ids.detach().cpu()
-    else:
-        if hasattr(ids, "tolist"):  # numpy arrays
-            ids = ids.tolist()
-        try:
-            values = list(ids)  # type: ignore[arg-type]
-        except TypeError:
-            raise ValueError(f"{name} must be a sequence of integer token ids, got {type(ids).__name__}") from None
-        if not all(isinstance(v, int) or (isinstance(v, Tensor) and v.dim() == 0) for v in values):
-            raise ValueError(f"{name} must hold integer token ids, got {values[:5]!r}...")
-        t = torch.tensor([int(v) for v in values], dtype=torch.long)
-    if t.dim() != 1:
-        raise ValueError(f"{name} must be 1-D, got shape {tuple(t.shape)}")
-    if t.dtype == torch.bool or t.is_floating_point() or t.is_complex():
-        raise ValueError(f"{name} must hold integer token ids, got dtype {t.dtype}")
-    t = t.long()
-    if t.numel() == 0:
-        if allow_empty:
-            return t
-        raise ValueError(f"{name} is empty; it needs at least one token id")
-    lo, hi = int(t.min()), int(t.max())
-    if lo < 0 or hi >= vocab_size:
-        bad = lo if lo < 0 else hi
-        raise ValueError(f"{name} holds the id {bad}, outside [0, vocab_size={vocab_size})")
-    return t
+    """A 1-D sequence of token ids (list, tuple, tensor or array) as a LongTensor, checked."""
+    return _v.ngram_ids("NGramModel", name, ids, vocab_size, allow_empty)
 
 
 def _encode(windows: Tensor, V: int) -> Tensor:
@@ -131,17 +106,7 @@ class NGramModel:
     """
 
     def __init__(self, n: int, vocab_size: int, smoothing: str = "add_k", k: float = 1.0):
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"n must be an integer >= 1 (1 = unigram), got {n!r}")
-        if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < 1:
-            raise ValueError(f"vocab_size must be a positive integer, got {vocab_size!r}")
-        if smoothing not in SMOOTHINGS:
-            raise ValueError(f"smoothing must be one of {', '.join(SMOOTHINGS)}; got {smoothing!r}")
-        if isinstance(k, bool) or not isinstance(k, (int, float)) or not math.isfinite(k) or k <= 0:
-            raise ValueError(f"k must be a positive number (the add-k pseudo-count), got {k!r}")
-        if vocab_size ** n >= 2 ** 63:
-            raise ValueError(f"vocab_size ** n must fit in int64 (n-grams are encoded as base-V integers); "
-                             f"got vocab_size={vocab_size}, n={n}: use a smaller n")
+        _v.ngram_config("NGramModel", n, vocab_size, smoothing, k, SMOOTHINGS)
         self.n, self.vocab_size, self.smoothing, self.k = n, vocab_size, smoothing, float(k)
         self._raw: list[_Table] = []   # _raw[m]: counts of (m + 1)-grams, i.e. contexts of length m
         self._cont: list[_Table] = []  # _cont[m]: Kneser-Ney continuation counts for m < n - 1
@@ -157,8 +122,7 @@ class NGramModel:
     def fit(self, ids: Sequence[int] | Tensor) -> NGramModel:
         """Count every m-gram of ``ids`` for m = 1..n (1-D ids in [0, vocab_size)); returns ``self``."""
         ids = _as_ids(ids, self.vocab_size, "ids")
-        if ids.numel() < self.n:
-            raise ValueError(f"ids has {ids.numel()} tokens; an n-gram model with n={self.n} needs at least {self.n}")
+        _v.ngram_length("NGramModel.fit", ids, self.n)
         V = self.vocab_size
         self._raw = []
         for m in range(self.n):
@@ -177,16 +141,14 @@ class NGramModel:
         """A fitted model of order ``n <= self.n`` and/or another smoothing that shares these counts (no recount)."""
         self._check_fitted()
         n = self.n if n is None else n
-        if isinstance(n, int) and not isinstance(n, bool) and n > self.n:
-            raise ValueError(f"n must be at most the fitted order {self.n} to reuse its counts, got {n!r}")
+        _v.number("NGramModel.variant", "n", n, high=self.n, what=f" (at most the fitted order {self.n})")
         m = NGramModel(n, self.vocab_size, self.smoothing if smoothing is None else smoothing,
                        self.k if k is None else k)
         m._raw, m._cont, m.num_tokens = self._raw[:n], self._cont[:n - 1], self.num_tokens
         return m
 
     def _check_fitted(self) -> None:
-        if not self._raw:
-            raise ValueError("this NGramModel has not been fitted: call .fit(train_ids) first")
+        _v.fitted("NGramModel", self._raw)
 
     def counts(self, context: Sequence[int] | Tensor = ()) -> Tensor:
         """(V,) raw training counts of each next token after ``context`` (its last n - 1 ids; fewer = lower order)."""
@@ -226,9 +188,7 @@ class NGramModel:
     def probs(self, contexts: Tensor) -> Tensor:
         """Batched next-token distributions: contexts (N, n - 1) of ids -> (N, V) float64 probabilities."""
         self._check_fitted()
-        if not isinstance(contexts, Tensor) or contexts.dim() != 2 or contexts.shape[1] != self.n - 1:
-            got = tuple(contexts.shape) if isinstance(contexts, Tensor) else type(contexts).__name__
-            raise ValueError(f"contexts must be a (N, n-1) = (N, {self.n - 1}) tensor of ids, got {got}")
+        _v.ngram_contexts("NGramModel.probs", contexts, self.n)
         flat = _as_ids(contexts.reshape(-1), self.vocab_size, "contexts", allow_empty=True)
         return self._probs(flat.reshape(contexts.shape), None)
 
@@ -247,8 +207,7 @@ class NGramModel:
         """(len(ids) - n + 1,) float64 natural-log probabilities of ids[n-1:], each given its n - 1 predecessors."""
         self._check_fitted()
         ids = _as_ids(ids, self.vocab_size, "ids")
-        if ids.numel() < self.n:
-            raise ValueError(f"ids has {ids.numel()} tokens; scoring with n={self.n} needs at least {self.n}")
+        _v.ngram_length("NGramModel.log_probs", ids, self.n)
         T = ids.numel() - self.n + 1
         ctx = torch.stack([ids[j:j + T] for j in range(self.n - 1)], dim=1) if self.n > 1 else \
             torch.zeros(T, 0, dtype=torch.long)
@@ -266,8 +225,7 @@ class NGramModel:
         """(len(ids) - n + 1,) bool: whether the (n-1)-token context of each of ids[n-1:] occurs in training."""
         self._check_fitted()
         ids = _as_ids(ids, self.vocab_size, "ids")
-        if ids.numel() < self.n:
-            raise ValueError(f"ids has {ids.numel()} tokens; n={self.n} needs at least {self.n}")
+        _v.ngram_length("NGramModel.seen_contexts", ids, self.n)
         if self.n == 1:
             return torch.ones(ids.numel(), dtype=torch.bool)
         h = _sliding_codes(ids[:-1], self.n - 1, self.vocab_size)
@@ -287,10 +245,9 @@ class NGramModel:
         Returns only the new ids (not ``context``). Pass a seeded ``torch.Generator`` to reproduce a draw.
         """
         self._check_fitted()
-        if isinstance(length, bool) or not isinstance(length, int) or length < 0:
-            raise ValueError(f"length must be a non-negative integer, got {length!r}")
-        if generator is not None and not isinstance(generator, torch.Generator):
-            raise ValueError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+        _v.non_negative_int("NGramModel.sample", "length", length)
+        if generator is not None:
+            _v.instance("NGramModel.sample", "generator", generator, torch.Generator)
         history = _as_ids(context, self.vocab_size, "context", allow_empty=True).tolist()
         out: list[int] = []
         for _ in range(length):

@@ -11,6 +11,8 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
+from . import _validate as _v
+
 COLORS = ["#1f5fa8", "#d9480f", "#2b8a3e", "#862e9c", "#e67700", "#495057"]
 
 STYLE = {
@@ -46,11 +48,8 @@ def _ax(ax, figsize=None):
     return ax
 
 
-def _values(obj, name: str) -> np.ndarray:
-    arr = np.asarray(obj.detach().cpu() if hasattr(obj, "detach") else obj, dtype=float)
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty")
-    return arr
+def _values(obj) -> np.ndarray:
+    return np.asarray(obj.detach().cpu() if hasattr(obj, "detach") else obj, dtype=float)
 
 
 def loss_curves(history, *, ax=None, label: str | None = None, x: str = "iters", title: str | None = None,
@@ -62,8 +61,7 @@ def loss_curves(history, *, ax=None, label: str | None = None, x: str = "iters",
     first colour and validation in the second; with one (to compare runs on one ``ax``), each run
     gets one colour, training solid and validation dashed. Chapter 14.
     """
-    if x not in ("iters", "seconds"):
-        raise ValueError(f"loss_curves: x must be 'iters' or 'seconds', got {x!r}")
+    _v.one_of("loss_curves", "x", x, ("iters", "seconds"))
     ax = _ax(ax)
     prefix = f"{label}: " if label else ""
     xs = np.asarray(history.iters if x == "iters" else history.seconds, dtype=float)
@@ -93,13 +91,9 @@ def attention_heatmap(weights, tokens_q: Sequence[str], tokens_k: Sequence[str] 
 
     Row i shows how query token i spreads its attention over the key tokens (each row sums to 1).
     """
-    w = _values(weights, "attention_heatmap: weights")
-    if w.ndim != 2:
-        raise ValueError(f"attention_heatmap: weights must be 2-D (T_q, T_k), got shape {w.shape}")
+    w = _values(weights)  # (T_q, T_k)
     tokens_k = tokens_q if tokens_k is None else tokens_k
-    if w.shape != (len(tokens_q), len(tokens_k)):
-        raise ValueError(f"attention_heatmap: weights shape {w.shape} does not match "
-                         f"{len(tokens_q)} query and {len(tokens_k)} key tokens")
+    _v.heatmap("attention_heatmap", w, tokens_q, tokens_k)
     n = max(w.shape)
     ax = _ax(ax, figsize=(min(1.5 + 0.35 * w.shape[1], 9), min(1.2 + 0.35 * w.shape[0], 9)))
     im = ax.imshow(w, cmap=cmap, vmin=0.0, vmax=max(1e-9, float(w.max())), aspect="auto")
@@ -127,11 +121,8 @@ def prob_bars(probs, labels: Sequence[str], *, ax=None, top: int | None = 20, ti
     ``top`` keeps the most likely entries; ``highlight`` marks entries (indices into ``labels``)
     in the second colour, for example the tokens a top-k filter keeps.
     """
-    p = _values(probs, "prob_bars: probs").ravel()
-    if len(p) != len(labels):
-        raise ValueError(f"prob_bars: {len(p)} probabilities but {len(labels)} labels")
-    if not np.isfinite(p).all():
-        raise ValueError("prob_bars: probs contains NaN or infinite values (did the model's loss diverge?)")
+    p = _values(probs).ravel()
+    _v.prob_bars("prob_bars", p, labels)
     order = np.argsort(-p, kind="stable")[: top or len(p)]
     ax = _ax(ax)
     colors = [COLORS[1] if i in set(highlight) else COLORS[0] for i in order]

@@ -14,18 +14,7 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
-
-def _check_positive_int(value: object, fn: str, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{fn}: {name} must be a positive integer, got {value!r}")
-
-
-def _check_dims(fn: str, C: object, base: object) -> None:
-    _check_positive_int(C, fn, "C")
-    if C % 2:
-        raise ValueError(f"{fn}: C must be even (sin and cos come in pairs of columns), got C={C}")
-    if isinstance(base, bool) or not isinstance(base, (int, float)) or not math.isfinite(base) or base <= 1:
-        raise ValueError(f"{fn}: base must be a finite number greater than 1, got {base!r}")
+from . import _validate as _v
 
 
 def frequencies(C: int, base: float = 10000.0) -> Tensor:
@@ -34,7 +23,7 @@ def frequencies(C: int, base: float = 10000.0) -> Tensor:
     Dimension pair (2i, 2i+1) of :func:`sinusoidal_encoding` turns at ω_i: the first pair once
     every 2π positions, the last one about ``base`` times more slowly. Returned in float64.
     """
-    _check_dims("frequencies", C, base)
+    _v.pe_dims("frequencies", C, base)
     return float(base) ** (-torch.arange(0, C, 2, dtype=torch.float64) / C)  # (C/2,)
 
 
@@ -54,10 +43,9 @@ def sinusoidal_encoding(T: int, C: int, base: float = 10000.0, *, dtype: torch.d
     ``PE[t, 2i] = sin(t / base^(2i/C))`` and ``PE[t, 2i+1] = cos(t / base^(2i/C))``. Every value
     lies in [-1, 1]; row 0 is ``[0, 1, 0, 1, ...]``. Computed in float64, returned as ``dtype``.
     """
-    _check_positive_int(T, "sinusoidal_encoding", "T")
-    _check_dims("sinusoidal_encoding", C, base)
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise ValueError(f"sinusoidal_encoding: dtype must be a floating-point torch.dtype, got {dtype!r}")
+    _v.positive_int("sinusoidal_encoding", "T", T)
+    _v.pe_dims("sinusoidal_encoding", C, base)
+    _v.float_dtype("sinusoidal_encoding", dtype)
     angle = torch.arange(T, dtype=torch.float64)[:, None] * frequencies(C, base)[None, :]  # (T, C/2)
     pe = torch.empty(T, C, dtype=torch.float64)
     pe[:, 0::2] = torch.sin(angle)  # even columns
@@ -77,13 +65,11 @@ class PositionalEncoding(nn.Module):
 
     def __init__(self, block_size: int, n_embd: int, kind: str = "sinusoidal", base: float = 10000.0):
         super().__init__()
-        _check_positive_int(block_size, "PositionalEncoding", "block_size")
-        _check_positive_int(n_embd, "PositionalEncoding", "n_embd")
-        if kind not in ("sinusoidal", "learned"):
-            raise ValueError(f"PositionalEncoding: kind must be 'sinusoidal' or 'learned', got {kind!r}")
+        _v.positive_int("PositionalEncoding", "block_size", block_size)
+        _v.one_of("PositionalEncoding", "kind", kind, ("sinusoidal", "learned"))
+        _v.pe_dims("PositionalEncoding", n_embd, base, name="n_embd", even=kind == "sinusoidal")
         self.block_size, self.n_embd, self.kind = block_size, n_embd, kind
         if kind == "sinusoidal":
-            _check_dims("PositionalEncoding", n_embd, base)
             self.register_buffer("pe", sinusoidal_encoding(block_size, n_embd, base), persistent=False)
         else:
             self.wpe = nn.Embedding(block_size, n_embd)
@@ -95,17 +81,8 @@ class PositionalEncoding(nn.Module):
         return self.pe if self.kind == "sinusoidal" else self.wpe.weight
 
     def forward(self, x: Tensor, start: int = 0) -> Tensor:
-        if not isinstance(x, Tensor) or x.dim() != 3:
-            shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-            raise ValueError(f"PositionalEncoding: x must be a (B, T, C) tensor of embeddings, got {shape}")
-        B, T, C = x.shape
-        if C != self.n_embd:
-            raise ValueError(f"PositionalEncoding: x has C={C} channels, the encoding has n_embd={self.n_embd}")
-        if isinstance(start, bool) or not isinstance(start, int) or start < 0:
-            raise ValueError(f"PositionalEncoding: start must be a non-negative integer, got {start!r}")
-        if start + T > self.block_size:
-            raise ValueError(f"PositionalEncoding: positions {start}..{start + T - 1} exceed the table's "
-                             f"block_size={self.block_size}; crop the input or build a longer table")
+        _v.positional_input("PositionalEncoding", x, start, self.n_embd, self.block_size)
+        T = x.shape[1]
         return x + self.table[start:start + T].to(x.dtype)  # (B, T, C) + (T, C) broadcasts over B
 
     def extra_repr(self) -> str:

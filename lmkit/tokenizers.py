@@ -14,6 +14,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
+from . import _validate as _v
+
 try:  # GPT-2's pattern needs \p{L} and \p{N}, which only the third-party `regex` module knows.
     import regex as _re
 
@@ -39,16 +41,6 @@ RE_SPLIT_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?[^\W\d_]+| ?\d+| ?(?:[^\s\w]|_)
 SPLIT_PATTERN = GPT2_SPLIT_PATTERN if HAVE_REGEX else RE_SPLIT_PATTERN
 
 
-def _check_text(text: object, name: str = "text") -> None:
-    if not isinstance(text, str):
-        raise ValueError(f"{name} must be a str, got {type(text).__name__}")  # noqa: TRY004
-
-
-def _as_id_list(ids: Iterable[int]) -> list[int]:
-    """Accept a list, tuple or tensor of ids (a tensor or array has ``.tolist()``)."""
-    return ids.tolist() if hasattr(ids, "tolist") else list(ids)
-
-
 # ----------------------------------------------------------------------------------------------
 # Characters
 
@@ -61,14 +53,7 @@ class CharTokenizer:
 
     def __init__(self, chars: str | list[str]) -> None:
         chars = list(chars)
-        if not chars:
-            raise ValueError("chars must hold at least one character")
-        for c in chars:
-            if not isinstance(c, str) or len(c) != 1:
-                raise ValueError(f"chars must be single characters, got {c!r}")
-        if len(set(chars)) != len(chars):
-            dupes = sorted(c for c, n in Counter(chars).items() if n > 1)
-            raise ValueError(f"chars must not repeat a character, got duplicates {dupes!r}")
+        _v.char_vocabulary("CharTokenizer", chars)
         self.chars: list[str] = chars
         self.stoi: dict[str, int] = {c: i for i, c in enumerate(chars)}
         self.itos: dict[int, str] = dict(enumerate(chars))
@@ -79,9 +64,7 @@ class CharTokenizer:
 
         Introduced in chapter 3, Input encoding.
         """
-        _check_text(text)
-        if not text:
-            raise ValueError("text is empty: train the tokenizer on a text with at least one character")
+        _v.text("CharTokenizer.train", "text", text, non_empty=True)
         return cls(sorted(set(text)))
 
     @property
@@ -102,30 +85,16 @@ class CharTokenizer:
 
         Introduced in chapter 3, Input encoding.
         """
-        _check_text(text)
-        try:
-            return [self.stoi[c] for c in text]
-        except KeyError:
-            pos, char = next((i, c) for i, c in enumerate(text) if c not in self.stoi)
-            raise ValueError(
-                f"character {char!r} at position {pos} of text is not in the vocabulary "
-                f"({self.vocab_size} characters); train the tokenizer on text that contains it"
-            ) from None
+        _v.known_chars("CharTokenizer.encode", text, self.stoi)
+        return [self.stoi[c] for c in text]
 
     def decode(self, ids: Iterable[int]) -> str:
         """The text of a sequence of ids (a list or a 1-D tensor).
 
         Introduced in chapter 3, Input encoding.
         """
-        ids = _as_id_list(ids)
-        try:
-            return "".join(self.itos[i] for i in ids)
-        except (KeyError, TypeError):
-            bad = next(i for i in ids if not isinstance(i, int) or i not in self.itos)
-            raise ValueError(
-                f"id {bad!r} in ids is out of range: ids must be integers in 0 .. {self.vocab_size - 1} "
-                f"(vocab_size={self.vocab_size})"
-            ) from None
+        ids = _v.id_list("CharTokenizer.decode", "ids", ids, self.vocab_size)
+        return "".join(self.itos[i] for i in ids)
 
     def save(self, path: str | Path) -> None:
         """Write the tokenizer to a JSON file.
@@ -142,8 +111,7 @@ class CharTokenizer:
         Introduced in chapter 3, Input encoding.
         """
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        if data.get("type") != "CharTokenizer":
-            raise ValueError(f"path {path} does not hold a CharTokenizer (type={data.get('type')!r})")
+        _v.saved_type("CharTokenizer.load", path, data, "CharTokenizer")
         return cls(data["chars"])
 
 
@@ -184,12 +152,8 @@ class BPETokenizer:
     def __init__(self, merges: dict[tuple[int, int], int] | None = None, pattern: str | None = None) -> None:
         self.merges: dict[tuple[int, int], int] = {}
         self.vocab: dict[int, bytes] = {i: bytes([i]) for i in range(256)}
+        _v.merges("BPETokenizer", merges or {})
         for (a, b), new_id in (merges or {}).items():
-            if new_id != len(self.vocab) or a not in self.vocab or b not in self.vocab:
-                raise ValueError(
-                    f"merges must give ids 256, 257, ... in order, each merging two earlier ids; "
-                    f"got ({a}, {b}) -> {new_id} after {len(self.vocab)} ids"
-                )
             self.merges[(a, b)] = new_id
             self.vocab[new_id] = self.vocab[a] + self.vocab[b]
         self.pattern = SPLIT_PATTERN if pattern is None else pattern
@@ -208,13 +172,8 @@ class BPETokenizer:
 
         Introduced in chapter 3, Input encoding.
         """
-        _check_text(text)
-        if not text:
-            raise ValueError("text is empty: train the tokenizer on a non-empty text")
-        if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < 256:
-            raise ValueError(
-                f"vocab_size must be an integer >= 256 (the 256 byte values come first), got {vocab_size!r}"
-            )
+        _v.text("BPETokenizer.train", "text", text, non_empty=True)
+        _v.integer_at_least("BPETokenizer.train", "vocab_size", vocab_size, 256, " (the 256 byte values come first)")
         tok = cls(pattern=pattern)
         chunk_counts = Counter(tok._split.findall(text))
         words = [list(chunk.encode("utf-8")) for chunk in chunk_counts]  # distinct chunks as byte ids
@@ -269,8 +228,7 @@ class BPETokenizer:
 
         Introduced in chapter 3, Input encoding.
         """
-        if isinstance(id, bool) or not isinstance(id, int) or id not in self.vocab:
-            raise ValueError(f"id must be an integer in 0 .. {self.vocab_size - 1}, got {id!r}")
+        _v.id_list("BPETokenizer.token_bytes", "id", [id], self.vocab_size)
         return self.vocab[id]
 
     def _encode_chunk(self, ids: list[int]) -> list[int]:
@@ -287,7 +245,7 @@ class BPETokenizer:
 
         Introduced in chapter 3, Input encoding.
         """
-        _check_text(text)
+        _v.text("BPETokenizer.encode", "text", text)
         cache: dict[str, list[int]] = {}  # a text repeats its chunks ("the", " and") many times
         out: list[int] = []
         for chunk in self._split.findall(text):
@@ -301,15 +259,8 @@ class BPETokenizer:
 
         Introduced in chapter 3, Input encoding.
         """
-        ids = _as_id_list(ids)
-        try:
-            data = b"".join(self.vocab[i] for i in ids)
-        except (KeyError, TypeError):
-            bad = next(i for i in ids if not isinstance(i, int) or i not in self.vocab)
-            raise ValueError(
-                f"id {bad!r} in ids is out of range: ids must be integers in 0 .. {self.vocab_size - 1} "
-                f"(vocab_size={self.vocab_size})"
-            ) from None
+        ids = _v.id_list("BPETokenizer.decode", "ids", ids, self.vocab_size)
+        data = b"".join(self.vocab[i] for i in ids)
         return data.decode("utf-8", errors="replace")
 
     def save(self, path: str | Path) -> None:
@@ -331,7 +282,6 @@ class BPETokenizer:
         Introduced in chapter 3, Input encoding.
         """
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        if data.get("type") != "BPETokenizer":
-            raise ValueError(f"path {path} does not hold a BPETokenizer (type={data.get('type')!r})")
+        _v.saved_type("BPETokenizer.load", path, data, "BPETokenizer")
         merges = {(a, b): new_id for a, b, new_id in data["merges"]}
         return cls(merges, pattern=data.get("pattern"))

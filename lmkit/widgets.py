@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
+from . import _validate as _v
 from . import plot
 
 
@@ -30,38 +31,15 @@ def attention_stack(attentions, tokens: Sequence[str]) -> np.ndarray:
     the argument, for an empty input, a wrong number of dimensions, a batch of more than one
     sequence, layers of different shapes, non-square weights or a token count that differs from T.
     """
-    if isinstance(tokens, str) or not isinstance(tokens, Sequence):
-        raise ValueError(f"tokens must be a list of strings, got {type(tokens).__name__}")
-    if hasattr(attentions, "ndim"):  # one array or tensor: (H, T, T) or (L, H, T, T)
-        if attentions.ndim == 3:
-            attentions = [attentions]
-        elif attentions.ndim not in (4, 5):
-            raise ValueError(f"attentions must be per-layer (H, T, T) weights; got one array of shape "
-                             f"{tuple(attentions.shape)}")
-    if len(attentions) == 0:
-        raise ValueError("attentions is empty: pass one (H, T, T) tensor per layer")
-    layers = []
-    for i, a in enumerate(attentions):
-        a = _to_numpy(a)
-        if a.ndim == 4:
-            if a.shape[0] != 1:
-                raise ValueError(f"attentions[{i}] has shape {a.shape}: a batch of {a.shape[0]} sequences; "
-                                 f"pass the weights of one sequence, e.g. [a[b] for a in attentions]")
-            a = a[0]
-        if a.ndim != 3:
-            raise ValueError(f"attentions[{i}] must have shape (H, T, T) or (1, H, T, T), got {a.shape}")
-        if a.shape[1] != a.shape[2]:
-            raise ValueError(f"attentions[{i}] has shape {a.shape}: self-attention weights are square (T, T)")
-        if a.size == 0:
-            raise ValueError(f"attentions[{i}] is empty (shape {a.shape})")
-        if layers and a.shape != layers[0].shape:
-            raise ValueError(f"attentions[{i}] has shape {a.shape} but attentions[0] has {layers[0].shape}; "
-                             f"every layer must have the same number of heads and tokens")
-        layers.append(a)
-    T = layers[0].shape[-1]
-    if len(tokens) != T:
-        raise ValueError(f"tokens has {len(tokens)} entries but the attention weights cover T={T} positions")
-    return np.stack(layers)
+    return _v.attention_stack("attention_stack", [_to_numpy(a) for a in _per_layer(attentions)], tokens)
+
+
+def _per_layer(attentions):
+    """One array or tensor (H, T, T) or (L, H, T, T) becomes a list of layers; a list stays a list."""
+    if hasattr(attentions, "ndim"):
+        _v.attention_array("attention_stack", attentions)
+        return [attentions] if attentions.ndim == 3 else list(attentions)
+    return attentions
 
 
 def draw_attention(weights: np.ndarray, tokens: Sequence[str], layer: int = 0, head: int = 0,
@@ -71,13 +49,8 @@ def draw_attention(weights: np.ndarray, tokens: Sequence[str], layer: int = 0, h
     Introduced in chapter 5. ``weights`` is the (L, H, T, T) array from :func:`attention_stack`.
     Returns the matplotlib figure (the caller shows or closes it).
     """
-    L, H, T, _ = weights.shape
-    if not 0 <= layer < L:
-        raise ValueError(f"layer must be in 0..{L - 1}, got {layer}")
-    if not 0 <= head < H:
-        raise ValueError(f"head must be in 0..{H - 1}, got {head}")
-    if query is not None and not 0 <= query < T:
-        raise ValueError(f"query must be None or a position in 0..{T - 1}, got {query}")
+    _v.attention_view("draw_attention", weights.shape, layer, head, query)
+    T = weights.shape[-1]
     w = weights[layer, head]  # (T, T)
     side = min(1.5 + 0.32 * T, 7.5)
     if query is None:
@@ -112,10 +85,8 @@ def attention_explorer(attentions, tokens: Sequence[str], *, layer: int = 0, hea
     from IPython.display import display
 
     weights = attention_stack(attentions, tokens)
+    _v.attention_view("attention_explorer", weights.shape, layer, head, query)
     L, H, T, _ = weights.shape
-    if not 0 <= layer < L or not 0 <= head < H or (query is not None and not 0 <= query < T):
-        raise ValueError(f"layer, head, query = {layer}, {head}, {query} out of range for {L} layers, "
-                         f"{H} heads and {T} tokens")
     layer_w = widgets.IntSlider(value=layer, min=0, max=L - 1, description="layer", continuous_update=False)
     head_w = widgets.IntSlider(value=head, min=0, max=H - 1, description="head", continuous_update=False)
     options = [("(none)", -1)] + [(f"{i}: {t}", i) for i, t in enumerate(tokens)]

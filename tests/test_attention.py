@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lmkit.attention import KVCache, MultiHeadAttention, causal_mask, scaled_dot_product_attention
+from lmkit.attention import KVCache, MultiHeadAttention, capture_attention, causal_mask, scaled_dot_product_attention
 
 
 def test_causal_mask_is_lower_triangular():
@@ -48,16 +48,17 @@ def test_matches_torch_sdpa(dtype, tol, mode):
 
 
 @pytest.mark.parametrize("causal", [True, False])
-def test_multihead_fast_and_slow_paths_agree(causal):
+def test_multihead_fast_and_captured_paths_agree(causal):
     torch.manual_seed(0)
     mha = MultiHeadAttention(32, 4, causal=causal)
     x = torch.randn(2, 9, 32)
-    mha.fast = True
     fast = mha(x)
-    mha.fast = False
-    slow = mha(x, return_weights=True)
+    with capture_attention(mha) as weights:
+        slow = mha(x)
     assert (fast - slow).abs().max().item() < 1e-6
-    assert mha.last_weights.shape == (2, 4, 9, 9)
+    assert len(weights) == 1 and weights[0].shape == (2, 4, 9, 9)
+    assert torch.allclose(weights[0].sum(-1), torch.ones(2, 4, 9))
+    assert not mha.keep_weights and mha.weights is None  # back to the fast path
 
 
 def test_multihead_with_cache_matches_full_pass():

@@ -11,7 +11,7 @@ import math
 import pytest
 import torch
 
-from lmkit import attention, data, generate, model, ngram, plot, positional, tokenizers, train, widgets
+from lmkit import attention, data, datasets, generation, model, ngram, plot, positional, tokenizers, training, widgets
 
 CFG = model.GPTConfig(vocab_size=11, block_size=8, n_layer=1, n_head=2, n_embd=8)
 
@@ -66,25 +66,25 @@ CASES = [
     ("gpt targets range", lambda: _gpt()(ids, torch.full((1, 4), 99)), ValueError, ["targets"]),
     ("gpt targets float", lambda: _gpt()(ids, torch.zeros(1, 4)), ValueError, ["targets"]),
     # generate
-    ("top_k k=0", lambda: generate.top_k_filter(torch.randn(1, 11), 0), ValueError, ["k"]),
-    ("top_k NaN", lambda: generate.top_k_filter(nan, 2), ValueError, ["logits"]),
-    ("top_p p=0", lambda: generate.top_p_filter(torch.randn(1, 11), 0.0), ValueError, ["p"]),
-    ("top_p p>1", lambda: generate.top_p_filter(torch.randn(1, 11), 1.5), ValueError, ["p"]),
-    ("top_p NaN", lambda: generate.top_p_filter(nan, 0.9), ValueError, ["logits"]),
-    ("sample temperature", lambda: generate.sample_next(torch.randn(1, 11), temperature=0.0), ValueError,
+    ("top_k k=0", lambda: generation.top_k_filter(torch.randn(1, 11), 0), ValueError, ["k"]),
+    ("top_k NaN", lambda: generation.top_k_filter(nan, 2), ValueError, ["logits"]),
+    ("top_p p=0", lambda: generation.top_p_filter(torch.randn(1, 11), 0.0), ValueError, ["p"]),
+    ("top_p p>1", lambda: generation.top_p_filter(torch.randn(1, 11), 1.5), ValueError, ["p"]),
+    ("top_p NaN", lambda: generation.top_p_filter(nan, 0.9), ValueError, ["logits"]),
+    ("sample temperature", lambda: generation.sample_next(torch.randn(1, 11), temperature=0.0), ValueError,
      ["temperature"]),
-    ("sample NaN", lambda: generate.sample_next(nan), ValueError, ["logits"]),
-    ("sample logits 0-D", lambda: generate.sample_next(torch.tensor(1.0)), ValueError, ["logits"]),
-    ("sample logits list", lambda: generate.sample_next([[1.0, 2.0]]), (TypeError, ValueError), ["logits"]),
-    ("generate n<0", lambda: generate.generate(_gpt(), ids, -1), ValueError, ["max_new_tokens"]),
-    ("generate idx float", lambda: generate.generate(_gpt(), torch.zeros(1, 2), 3), ValueError, ["idx"]),
-    ("generate idx range", lambda: generate.generate(_gpt(), torch.full((1, 2), 50), 3), ValueError, ["vocab"]),
-    ("generate idx empty", lambda: generate.generate(_gpt(), torch.zeros(1, 0, dtype=torch.long), 3), ValueError,
+    ("sample NaN", lambda: generation.sample_next(nan), ValueError, ["logits"]),
+    ("sample logits 0-D", lambda: generation.sample_next(torch.tensor(1.0)), ValueError, ["logits"]),
+    ("sample logits list", lambda: generation.sample_next([[1.0, 2.0]]), (TypeError, ValueError), ["logits"]),
+    ("generate n<0", lambda: generation.generate(_gpt(), ids, -1), ValueError, ["max_new_tokens"]),
+    ("generate idx float", lambda: generation.generate(_gpt(), torch.zeros(1, 2), 3), ValueError, ["idx"]),
+    ("generate idx range", lambda: generation.generate(_gpt(), torch.full((1, 2), 50), 3), ValueError, ["vocab"]),
+    ("generate idx empty", lambda: generation.generate(_gpt(), torch.zeros(1, 0, dtype=torch.long), 3), ValueError,
      ["idx"]),
-    ("generate top_k", lambda: generate.generate(_gpt(), ids, 2, top_k=0), ValueError, ["k"]),
+    ("generate top_k", lambda: generation.generate(_gpt(), ids, 2, top_k=0), ValueError, ["k"]),
     # data
-    ("fetch unknown", lambda: data.fetch("no-such-dataset"), ValueError, ["no-such-dataset"]),
-    ("load_text unknown", lambda: data.load_text("nope"), ValueError, ["nope"]),
+    ("fetch unknown", lambda: datasets.fetch("no-such-dataset"), ValueError, ["no-such-dataset"]),
+    ("load_text unknown", lambda: datasets.load_text("nope"), ValueError, ["nope"]),
     ("split frac 0", lambda: data.train_val_split("abc", 0.0), ValueError, ["frac"]),
     ("split frac 1.5", lambda: data.train_val_split("abc", 1.5), ValueError, ["frac"]),
     ("split empty", lambda: data.train_val_split("", 0.9), ValueError, ["data"]),
@@ -104,20 +104,25 @@ CASES = [
     ("bpe decode range", lambda: _bpe().decode([10**6]), ValueError, ["1000000"]),
     ("bpe encode not str", lambda: _bpe().encode(b"bytes"), (TypeError, ValueError), ["text"]),
     # train
-    ("lr_schedule max_iters", lambda: train.lr_schedule(0, lr=1e-3, min_lr=1e-4, warmup_iters=10, max_iters=5),
+    ("lr_schedule max_iters", lambda: training.lr_schedule(0, lr=1e-3, min_lr=1e-4, warmup_iters=10, max_iters=5),
      ValueError, ["max_iters"]),
-    ("lr_schedule negative it", lambda: train.lr_schedule(-1, lr=1e-3, min_lr=1e-4, warmup_iters=1, max_iters=5),
+    ("lr_schedule negative it", lambda: training.lr_schedule(-1, lr=1e-3, min_lr=1e-4, warmup_iters=1, max_iters=5),
      ValueError, ["it"]),
-    ("train max_iters", lambda: train.train(_gpt(), torch.arange(100) % 11, max_iters=0, progress=False),
-     ValueError, ["max_iters"]),
-    ("train block too long", lambda: train.train(_gpt(), torch.arange(100) % 11, block_size=99, progress=False),
+    ("train max_iters", lambda: training.TrainConfig(max_iters=0), ValueError, ["max_iters"]),
+    ("train block too long", lambda: training.train(_gpt(), torch.arange(100) % 11,
+                                                    config=training.TrainConfig(block_size=99), progress=False),
      ValueError, ["block_size"]),
-    ("train lr", lambda: train.train(_gpt(), torch.arange(100) % 11, lr=-1.0, max_iters=2, progress=False),
-     ValueError, ["lr"]),
-    ("train data range", lambda: train.train(_gpt(), torch.arange(100), max_iters=2, warmup_iters=0, progress=False),
+    ("train lr", lambda: training.TrainConfig(lr=-1.0, max_iters=2), ValueError, ["lr"]),
+    ("train warmup", lambda: training.TrainConfig(max_iters=5, warmup_iters=10), ValueError, ["warmup_iters"]),
+    ("train data range", lambda: training.train(_gpt(), torch.arange(100), progress=False,
+                                                config=training.TrainConfig(max_iters=2, warmup_iters=0)),
      ValueError, ["vocab"]),
-    ("evaluate one token", lambda: train.evaluate(_gpt(), torch.arange(1)), ValueError, ["data"]),
-    ("evaluate float data", lambda: train.evaluate(_gpt(), torch.zeros(50)), ValueError, ["data"]),
+    ("train config type", lambda: training.train(_gpt(), torch.arange(100) % 11, config={"lr": 1e-3}),
+     ValueError, ["config"]),
+    ("train short val", lambda: training.train(_gpt(), torch.arange(100) % 11, torch.arange(4), progress=False),
+     ValueError, ["val_data"]),
+    ("evaluate one token", lambda: training.evaluate(_gpt(), torch.arange(1)), ValueError, ["data"]),
+    ("evaluate float data", lambda: training.evaluate(_gpt(), torch.zeros(50)), ValueError, ["data"]),
     # plot
     ("heatmap labels", lambda: plot.attention_heatmap(torch.rand(3, 3), ["a", "b"]), ValueError, ["tokens"]),
     ("heatmap ndim", lambda: plot.attention_heatmap(torch.rand(3), ["a", "b", "c"]), ValueError, ["weights"]),
@@ -171,6 +176,6 @@ def test_the_table_covers_every_public_module():
     """Every module of the public API has rows above (a new module must add its own)."""
     covered = {c[1].__code__.co_names for c in CASES}
     names = set().union(*covered)
-    for module in ("attention", "model", "generate", "data", "tokenizers", "train", "plot", "ngram", "positional",
-                   "widgets"):
-        assert module in names or module.rstrip("s") in names, module
+    for module in ("attention", "model", "generation", "data", "datasets", "tokenizers", "training", "plot", "ngram",
+                   "positional", "widgets"):
+        assert module in names, module

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from lmkit import GPT, GPTConfig
-from lmkit.train import train
+from lmkit.training import TrainConfig, train
 
 CFG = GPTConfig(vocab_size=13, block_size=8, n_layer=2, n_head=2, n_embd=16, dropout=0.1)
 
@@ -15,7 +15,7 @@ CFG = GPTConfig(vocab_size=13, block_size=8, n_layer=2, n_head=2, n_embd=16, dro
 def _trained() -> GPT:
     torch.manual_seed(0)
     m = GPT(CFG)
-    train(m, torch.arange(400) % 13, max_iters=5, warmup_iters=1, progress=False, eval_interval=100)
+    train(m, torch.arange(400) % 13, config=TrainConfig(max_iters=5, warmup_iters=1, eval_interval=100), progress=False)
     return m
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from lmkit import data
-from lmkit.data import DATASETS, DataFile, Dataset, DownloadError
+from lmkit import datasets
+from lmkit.datasets import DATASETS, DataFile, Dataset, DownloadError
 
 BODY = random.Random(0).randbytes(200_000)  # the same in the child processes below
 SHA = hashlib.sha256(BODY).hexdigest()
@@ -106,7 +106,7 @@ def _files(folder: Path) -> list[str]:
 
 def test_slow_but_steady_server_completes(serve, tmp_path):
     s = serve(["slow"])
-    dest = data.download(f"{s.url}/file", tmp_path / "ds" / "f.bin", SHA, timeout=2, progress=False)
+    dest = datasets.download(f"{s.url}/file", tmp_path / "ds" / "f.bin", SHA, timeout=2, progress=False)
     assert dest.read_bytes() == BODY
 
 
@@ -114,7 +114,7 @@ def test_stalled_server_times_out_with_a_clear_message(serve, tmp_path):
     s = serve(["stall", "stall"])
     url = f"{s.url}/file"
     with pytest.raises(DownloadError) as e:
-        data.download(url, tmp_path / "ds" / "f.bin", SHA, timeout=0.5, retries=1, progress=False)
+        datasets.download(url, tmp_path / "ds" / "f.bin", SHA, timeout=0.5, retries=1, progress=False)
     msg = str(e.value)
     assert "f.bin" in msg and url in msg and "timed out" in msg and "2 attempts" in msg and "LMKIT_DATA" in msg
     assert _files(tmp_path) == []
@@ -123,7 +123,7 @@ def test_stalled_server_times_out_with_a_clear_message(serve, tmp_path):
 
 def test_dropped_connection_leaves_nothing_and_is_retried(serve, tmp_path):
     s = serve(["drop", "ok"])
-    dest = data.download(f"{s.url}/file", tmp_path / "ds" / "f.bin", SHA, timeout=5, progress=False)
+    dest = datasets.download(f"{s.url}/file", tmp_path / "ds" / "f.bin", SHA, timeout=5, progress=False)
     assert dest.read_bytes() == BODY  # the second attempt starts the file again from its first byte
     assert len(s.hits) == 2 and _files(tmp_path) == ["f.bin"]
 
@@ -132,7 +132,7 @@ def test_dropped_connection_every_time(serve, tmp_path):
     s = serve(["drop", "drop"])
     url = f"{s.url}/file"
     with pytest.raises(DownloadError) as e:
-        data.download(url, tmp_path / "ds" / "f.bin", SHA, timeout=5, retries=1, progress=False)
+        datasets.download(url, tmp_path / "ds" / "f.bin", SHA, timeout=5, retries=1, progress=False)
     msg = str(e.value)
     assert "f.bin" in msg and url in msg and "closed" in msg and "LMKIT_DATA" in msg
     assert _files(tmp_path) == []
@@ -140,7 +140,7 @@ def test_dropped_connection_every_time(serve, tmp_path):
 
 def test_server_error_then_success(serve, tmp_path):
     s = serve(["error", "ok"])
-    assert data.download(f"{s.url}/file", tmp_path / "f.bin", SHA, progress=False).read_bytes() == BODY
+    assert datasets.download(f"{s.url}/file", tmp_path / "f.bin", SHA, progress=False).read_bytes() == BODY
 
 
 def test_wrong_sha256_is_refused_and_nothing_is_cached(serve, tmp_path, monkeypatch):
@@ -150,13 +150,13 @@ def test_wrong_sha256_is_refused_and_nothing_is_cached(serve, tmp_path, monkeypa
     monkeypatch.setitem(DATASETS, "faulty", Dataset("faulty", (DataFile("f.bin", f"{s.url}/file", "0" * 64,
                                                                           len(BODY)),), "t", "t", "t", "t"))
     with pytest.raises(DownloadError, match=r"f\.bin.*sha256.*not kept"):
-        data.fetch("faulty", progress=False)
+        datasets.fetch("faulty", progress=False)
     assert _files(tmp_path / "cache") == [] and len(s.hits) == 1  # a hash mismatch is not retried
 
 
 def test_redirect_is_followed(serve, tmp_path):
     s = serve()
-    dest = data.download(f"{s.url}/moved", tmp_path / "f.bin", SHA, progress=False)
+    dest = datasets.download(f"{s.url}/moved", tmp_path / "f.bin", SHA, progress=False)
     assert dest.read_bytes() == BODY and s.hits == ["/moved", "/file"]
 
 
@@ -164,7 +164,7 @@ def test_redirect_loop_is_a_clear_error(serve, tmp_path):
     s = serve()
     url = f"{s.url}/loop-a"
     with pytest.raises(DownloadError) as e:
-        data.download(url, tmp_path / "f.bin", SHA, progress=False)
+        datasets.download(url, tmp_path / "f.bin", SHA, progress=False)
     assert "f.bin" in str(e.value) and url in str(e.value) and "redirect" in str(e.value)
     assert _files(tmp_path) == []
 
@@ -174,7 +174,7 @@ def _fetch_in_child(cache: str, url: str, out: multiprocessing.Queue) -> None:
     os.environ["LMKIT_CACHE"] = cache
     DATASETS["faulty"] = Dataset("faulty", (DataFile("f.bin", url, SHA, len(BODY)),), "t", "t", "t", "t")
     try:
-        out.put(str(data.fetch("faulty", progress=False)["f.bin"]))
+        out.put(str(datasets.fetch("faulty", progress=False)["f.bin"]))
     except Exception as e:  # report, do not hang the parent
         out.put(f"{type(e).__name__}: {e}")
 
@@ -198,4 +198,4 @@ def test_two_processes_fetching_at_once_leave_one_complete_file(serve, tmp_path)
 
 def test_bad_retries_argument(tmp_path):
     with pytest.raises(ValueError, match="retries"):
-        data.download("http://127.0.0.1/x", tmp_path / "x", "0" * 64, retries=-1)
+        datasets.download("http://127.0.0.1/x", tmp_path / "x", "0" * 64, retries=-1)

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from lmkit.check import _count_formula
+from lmkit.check.gpt_from_scratch import _count_formula
 from lmkit.model import GPT, GPTConfig
 
 transformers = pytest.importorskip("transformers")
@@ -77,11 +77,11 @@ def test_save_and_load_round_trip(tmp_path):
 @pytest.mark.parametrize("idx,match", [
     (torch.zeros(1, 9, dtype=torch.long), "exceeds the context block_size=8"),
     (torch.zeros(1, 3), "integer token ids"),
-    (torch.zeros(3, dtype=torch.long), r"shape \(B, T\)"),
+    (torch.zeros(3, dtype=torch.long), r"a \(B, T\) tensor .* use ids\[None\]"),
     (torch.zeros(1, 0, dtype=torch.long), "empty"),
-    (torch.tensor([[1, 30]]), "token id 30 .* out of range"),
+    (torch.tensor([[1, 30]]), "token id 30, out of range"),
     (torch.tensor([[-1, 3]]), "token id -1"),
-    ([[1, 2]], "must be a torch.Tensor"),
+    ([[1, 2]], "must be a .* tensor of token ids, got list"),
 ])
 def test_bad_input_is_a_clear_error(idx, match):
     m = GPT(GPTConfig(vocab_size=30, block_size=8, n_layer=1, n_head=2, n_embd=8))

@@ -7,7 +7,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from lmkit import plot  # noqa: E402
-from lmkit.train import History  # noqa: E402
+from lmkit.training import History  # noqa: E402
 
 
 def test_loss_curves_draws_train_and_validation():

@@ -81,5 +81,5 @@ def test_explorer_builds_and_redraws_for_every_layer_head_and_query(monkeypatch)
     query_w.value = 4
     assert drawn[-1] == (1, 2, 4)
     assert plt.get_fignums() == []  # every figure was closed after display
-    with pytest.raises(ValueError, match="out of range"):
+    with pytest.raises(ValueError, match="head must be in 0..2, got 3"):
         widgets.attention_explorer(_attentions(), TOKENS, head=3)

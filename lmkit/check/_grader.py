@@ -1,32 +1,73 @@
-"""The grading core shared by every check: run cases, print one ✅/❌ verdict with a hint, never raise."""
+"""The grading core shared by every check: run the cases, print one ✅/❌ verdict, never raise.
+
+Hints are graduated: each check has a few, from "what is wrong and where to look" to a more specific
+pointer, and never the answer. The first failure of a check shows its first hint, the next failure
+the next one, and so on; a pass starts the count again.
+"""
 from __future__ import annotations
 
 import traceback
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Callable
 
 import torch
 
+_failures: Counter[str] = Counter()  # failures of each check since it last passed
+_quiet = False
 
-def _report(name: str, fn: Callable, cases: list[tuple[str, Callable[[], tuple[bool, str]]]], hint: str) -> bool:
-    """Run ``cases`` (description, test) where a test returns (ok, detail); print one verdict."""
+
+@contextmanager
+def quiet() -> Iterator[None]:
+    """Run checks without printing and without moving on to their next hint (for verifying a solution)."""
+    global _quiet
+    before, _quiet = _quiet, True
+    try:
+        yield
+    finally:
+        _quiet = before
+
+
+def _say(text: str) -> None:
+    if not _quiet:
+        print(text)
+
+
+def _hint(name: str, hints: str | list[str]) -> str:
+    hints = [hints] if isinstance(hints, str) else hints
+    if _quiet:
+        return ""
+    _failures[name] += 1
+    n = min(_failures[name], len(hints))
+    more = "\n   (Change your function and run the check again for a more specific hint.)" if n < len(hints) else ""
+    return f"\n   Hint {n} of {len(hints)}: {hints[n - 1]}{more}"
+
+
+def _report(name: str, fn: Callable, cases: list[tuple[str, Callable[[], tuple[bool, str]]]],
+            hints: str | list[str]) -> bool:
+    """Run ``cases`` (description, test), where a test returns (ok, detail); print one verdict."""
     if not callable(fn):
-        print(f"❌ {name}: expected a function, got {type(fn).__name__}.")
+        _say(f"❌ {name}: expected a function, got {type(fn).__name__}.")
         return False
     for desc, case in cases:
         try:
             ok, detail = case()
         except NotImplementedError:
-            print(f"❌ {name}: not implemented yet (your function raised NotImplementedError).\n   Hint: {hint}")
+            _say(f"❌ {name}: not implemented yet (your function raised NotImplementedError)."
+                 + _hint(name, hints))
             return False
         except Exception as e:  # the learner's code failed: say where, not a traceback wall
             last = traceback.extract_tb(e.__traceback__)[-1]
-            print(f"❌ {name}: {desc}: your function raised {e.__class__.__name__}: {e} "
-                  f"(line {last.lineno}: {last.line}).\n   Hint: {hint}")
+            _say(f"❌ {name}: {desc}: your function raised {e.__class__.__name__}: {e} "
+                 f"(line {last.lineno}: {last.line})." + _hint(name, hints))
             return False
         if not ok:
-            print(f"❌ {name}: {desc}: {detail}\n   Hint: {hint}")
+            _say(f"❌ {name}: {desc}: {detail}" + _hint(name, hints))
             return False
-    print(f"✅ {name}: all {len(cases)} checks passed.")
+    if not _quiet:
+        _failures.pop(name, None)
+    _say(f"✅ {name}: all {len(cases)} checks passed.")
     return True
 
 

@@ -1,4 +1,7 @@
-"""Checks for the exercises of chapter 6. Each is ``name(your_function) -> bool``; see ``lmkit.check``."""
+"""Checks for the exercises of chapters/part2/positional_encoding.
+
+Each is ``name(your_function) -> bool``; see :mod:`lmkit.check`.
+"""
 from __future__ import annotations
 
 import math
@@ -14,7 +17,7 @@ __all__: list[str] = ["add_positions", "pair_wavelength", "permutation_test"]
 
 
 def add_positions(fn: Callable) -> bool:
-    """Exercise (chapter 6): ``fn(idx, wte, wpe)`` returns P = E + p, shape (B, T, C).
+    """``fn(idx, wte, wpe)`` returns P = E + p, shape (B, T, C).
 
     ``idx`` (B, T) holds token ids, ``wte`` (V, C) is the token-embedding table and ``wpe``
     (block_size, C) the position table; row t of sequence b is ``wte[idx[b, t]] + wpe[t]``.
@@ -35,7 +38,7 @@ def add_positions(fn: Callable) -> bool:
 
 
 def pair_wavelength(fn: Callable) -> bool:
-    """Exercise (chapter 6): ``fn(i, C, base)`` returns the wavelength 2π·base^(2i/C) of dimension pair i."""
+    """``fn(i, C, base)`` returns the wavelength 2π·base^(2i/C) of dimension pair i."""
     cases_in = [(0, 128, 10000.0), (1, 128, 10000.0), (31, 64, 10000.0), (10, 64, 100.0), (63, 128, 10000.0)]
 
     def case(i, C, base):
@@ -67,7 +70,7 @@ def _attend(causal: bool, positions: bool = False) -> Callable[[torch.Tensor], t
 
 
 def permutation_test(fn: Callable) -> bool:
-    """Exercise (chapter 6): ``fn(f, x)`` says whether ``f`` is permutation-equivariant on ``x``.
+    """``fn(f, x)`` says whether ``f`` is permutation-equivariant on ``x``.
 
     ``f`` maps (B, T, C) to (B, T, C); it is equivariant if shuffling the T positions of the input
     shuffles the output rows the same way: f(x[:, perm]) == f(x)[:, perm] for every permutation.

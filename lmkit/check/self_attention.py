@@ -1,4 +1,7 @@
-"""Checks for the exercises of chapter 5. Each is ``name(your_function) -> bool``; see ``lmkit.check``."""
+"""Checks for the exercises of chapters/part2/self_attention.
+
+Each is ``name(your_function) -> bool``; see :mod:`lmkit.check`.
+"""
 from __future__ import annotations
 
 from typing import Callable
@@ -16,7 +19,7 @@ def _randn(*shape, seed=0):
 
 
 def attention_weights(fn: Callable) -> bool:
-    """Exercise (chapter 5): ``fn(q, k, causal)`` returns softmax(q kᵀ / √d_k), masked when ``causal``."""
+    """``fn(q, k, causal)`` returns softmax(q kᵀ / √d_k), masked when ``causal``."""
     q, k = _randn(2, 3, 5, 8, seed=0), _randn(2, 3, 5, 8, seed=1)
     q_long, k_long = 4 * _randn(7, 16, seed=2), _randn(7, 16, seed=3)  # large scores: the scale matters
 
@@ -38,7 +41,7 @@ def _split(x: torch.Tensor, n_head: int) -> torch.Tensor:  # (B, T, C) -> (B, H,
 
 
 def split_heads(fn: Callable) -> bool:
-    """Exercise (chapter 5): ``fn(x, n_head)`` turns (B, T, C) into (B, H, T, D) with D = C / H."""
+    """``fn(x, n_head)`` turns (B, T, C) into (B, H, T, D) with D = C / H."""
     x = _randn(2, 5, 12)
     cases = [(f"H={h}", lambda h=h: _close(fn(x, h), _split(x, h))) for h in (1, 3, 4)]
     return _report("split_heads", fn, cases,
@@ -47,7 +50,7 @@ def split_heads(fn: Callable) -> bool:
 
 
 def merge_heads(fn: Callable) -> bool:
-    """Exercise (chapter 5): ``fn(y)`` turns (B, H, T, D) back into (B, T, C), heads side by side."""
+    """``fn(y)`` turns (B, H, T, D) back into (B, T, C), heads side by side."""
     x = _randn(2, 5, 12)
 
     def case(h):
@@ -59,7 +62,7 @@ def merge_heads(fn: Callable) -> bool:
 
 
 def mask_future(fn: Callable) -> bool:
-    """Exercise (chapter 5): ``fn(scores)`` sets the scores above the diagonal (the future) to -inf."""
+    """``fn(scores)`` sets the scores above the diagonal (the future) to -inf."""
     def want(s):
         T = s.shape[-1]
         return s.masked_fill(~_attention.causal_mask(T), float("-inf"))

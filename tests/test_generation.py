@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from lmkit.generate import generate, sample_next, top_k_filter, top_p_filter
+from lmkit.generation import generate, sample_next, top_k_filter, top_p_filter
 from lmkit.model import GPT, GPTConfig
 
 INF = float("-inf")
@@ -61,11 +61,11 @@ def test_sampling_with_and_without_cache_agree_given_the_same_generator():
 
 def test_bad_input():
     m = tiny()
-    with pytest.raises(ValueError, match="temperature must be > 0"):
+    with pytest.raises(ValueError, match="temperature must be a number > 0"):
         sample_next(torch.zeros(1, 3), temperature=0)
     with pytest.raises(ValueError, match="k must be a positive integer"):
         top_k_filter(torch.zeros(3), 0)
-    with pytest.raises(ValueError, match=r"p must be in \(0, 1\]"):
+    with pytest.raises(ValueError, match=r"p must be a number in \(0, 1\]"):
         top_p_filter(torch.zeros(3), 1.5)
     with pytest.raises(ValueError, match="NaN"):
         sample_next(torch.tensor([[float("nan"), 0.0]]))

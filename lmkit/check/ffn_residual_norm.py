@@ -1,8 +1,6 @@
-"""Checks for the exercises of chapter 7. Each is ``name(your_function) -> bool``; see ``lmkit.check``.
+"""Checks for the exercises of chapters/part2/ffn_residual_norm.
 
-Chapter 7 (The feed-forward network, residuals, normalization and the output layer) asks for
-LayerNorm by hand, the position-wise feed-forward network, a pre-norm block and a numerically
-stable cross-entropy; each is compared with PyTorch's or lmkit's tested version.
+Each is ``name(your_function) -> bool``; see :mod:`lmkit.check`.
 """
 from __future__ import annotations
 
@@ -22,7 +20,7 @@ def _randn(*shape: int, seed: int = 0, scale: float = 1.0) -> torch.Tensor:
 
 
 def layer_norm(fn: Callable) -> bool:
-    """Exercise (chapter 7): ``fn(x, weight, bias, eps)`` normalizes the last dimension of ``x``.
+    """``fn(x, weight, bias, eps)`` normalizes the last dimension of ``x``.
 
     Compared with ``torch.nn.functional.layer_norm`` on small and wide inputs, shifted and scaled.
     """
@@ -41,7 +39,7 @@ def layer_norm(fn: Callable) -> bool:
 
 
 def ffn_forward(fn: Callable) -> bool:
-    """Exercise (chapter 7): ``fn(x, w1, b1, w2, b2)`` is GPT-2's feed-forward network.
+    """``fn(x, w1, b1, w2, b2)`` is GPT-2's feed-forward network.
 
     ``w1`` (4C, C) and ``w2`` (C, 4C) are stored as ``nn.Linear`` stores them, (out, in); the
     activation is GELU with the tanh approximation.
@@ -59,7 +57,7 @@ def ffn_forward(fn: Callable) -> bool:
 
 
 def pre_norm_block(fn: Callable) -> bool:
-    """Exercise (chapter 7): ``fn(block, x)`` computes a pre-norm block from its parts.
+    """``fn(block, x)`` computes a pre-norm block from its parts.
 
     ``block`` is an :class:`lmkit.model.Block` (``ln_1``, ``attn``, ``ln_2``, ``mlp``) whose
     weights, LayerNorms included, are randomized so that pre-norm and post-norm differ.
@@ -83,7 +81,7 @@ def pre_norm_block(fn: Callable) -> bool:
 
 
 def stable_cross_entropy(fn: Callable) -> bool:
-    """Exercise (chapter 7): ``fn(logits, targets)`` is the mean cross-entropy, finite for huge logits.
+    """``fn(logits, targets)`` is the mean cross-entropy, finite for huge logits.
 
     ``logits`` is (N, V), ``targets`` (N,) token ids; compared with ``F.cross_entropy``, also on
     logits of size 1,000 where exp() overflows in float32.

@@ -1,4 +1,7 @@
-"""Checks for the exercises of chapter 4. Each is ``name(your_function) -> bool``; see ``lmkit.check``."""
+"""Checks for the exercises of chapters/part2/blocks_and_batches.
+
+Each is ``name(your_function) -> bool``; see :mod:`lmkit.check`.
+"""
 from __future__ import annotations
 
 from typing import Callable
@@ -32,7 +35,7 @@ def _pair(got, want_x: torch.Tensor, want_y: torch.Tensor) -> tuple[bool, str]:
 
 
 def make_xy(fn: Callable) -> bool:
-    """Exercise (chapter 4): ``fn(ids, i, T)`` returns ``x = ids[i:i+T]`` and its targets ``y = ids[i+1:i+T+1]``."""
+    """``fn(ids, i, T)`` returns ``x = ids[i:i+T]`` and its targets ``y = ids[i+1:i+T+1]``."""
     ids = _ids(50)
     cases = [(f"i={i}, T={T}", lambda i=i, T=T: _pair(fn(ids, i, T), ids[i:i + T], ids[i + 1:i + T + 1]))
              for i, T in [(0, 8), (17, 5), (41, 8), (3, 1)]]
@@ -41,7 +44,7 @@ def make_xy(fn: Callable) -> bool:
 
 
 def batch_from_offsets(fn: Callable) -> bool:
-    """Exercise (chapter 4): ``fn(data, offsets, T)`` stacks the blocks at ``offsets`` into (B, T) x and y."""
+    """``fn(data, offsets, T)`` stacks the blocks at ``offsets`` into (B, T) x and y."""
     data = _ids(200, seed=1)
 
     def case(offsets, T):
@@ -59,7 +62,7 @@ def batch_from_offsets(fn: Callable) -> bool:
 
 
 def per_position_loss(fn: Callable) -> bool:
-    """Exercise (chapter 4): ``fn(logits, targets)`` returns the (T,) cross-entropy at each position, mean over B."""
+    """``fn(logits, targets)`` returns the (T,) cross-entropy at each position, mean over B."""
     g = torch.Generator().manual_seed(2)
     logits = 3 * torch.randn(4, 6, 11, generator=g)                   # (B, T, V): peaked distributions
     targets = torch.randint(11, (4, 6), generator=g)                  # (B, T)
@@ -77,7 +80,7 @@ def per_position_loss(fn: Callable) -> bool:
 
 
 def split_blocks(fn: Callable) -> bool:
-    """Exercise (chapter 4): ``fn(ids, T)`` cuts ids into consecutive, non-overlapping (n, T) blocks x and targets y."""
+    """``fn(ids, T)`` cuts ids into consecutive, non-overlapping (n, T) blocks x and targets y."""
     def case(n_ids, T):
         ids = _ids(n_ids, seed=3)
         n = (n_ids - 1) // T

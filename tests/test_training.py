@@ -4,9 +4,8 @@ import math
 import pytest
 import torch
 
-from lmkit import check
 from lmkit.model import GPT, GPTConfig
-from lmkit.train import configure_optimizer, evaluate, lr_schedule, set_seed, train
+from lmkit.training import TrainConfig, configure_optimizer, evaluate, lr_schedule, set_seed, train
 
 
 def test_lr_schedule_shape():
@@ -49,8 +48,8 @@ def test_training_learns_a_repeating_pattern():
     data = torch.tensor([0, 1, 2, 3, 4, 5] * 200)
     m = GPT(GPTConfig(vocab_size=6, block_size=8, n_layer=1, n_head=2, n_embd=16))
     seen = []
-    hist = train(m, data[:1000], data[1000:], max_iters=150, batch_size=8, lr=1e-2, warmup_iters=10,
-                 eval_interval=50, eval_iters=2, progress=False, callback=lambda it, model: seen.append(it))
+    cfg = TrainConfig(max_iters=150, batch_size=8, lr=1e-2, warmup_iters=10, eval_interval=50, eval_iters=2)
+    hist = train(m, data[:1000], data[1000:], cfg, progress=False, callback=lambda it, model: seen.append(it))
     assert seen == [0, 50, 100, 150]
     assert hist.steps == 150 and len(hist.lr) == 150 and hist.tokens == 150 * 8 * 8
     assert hist.iters == [0, 50, 100, 150]
@@ -62,12 +61,13 @@ def test_training_learns_a_repeating_pattern():
 def test_max_seconds_stops_early_and_nan_is_reported():
     m = GPT(GPTConfig(vocab_size=6, block_size=4, n_layer=1, n_head=1, n_embd=8))
     data = torch.randint(0, 6, (100,))
-    hist = train(m, data, max_iters=10_000, batch_size=2, eval_interval=0, max_seconds=0.2, progress=False)
+    hist = train(m, data, config=TrainConfig(max_iters=10_000, batch_size=2, eval_interval=0, max_seconds=0.2),
+                 progress=False)
     assert 0 < hist.steps < 10_000
     with torch.no_grad():
         m.transformer.wte.weight.fill_(math.nan)
     with pytest.raises(FloatingPointError, match="lower the learning rate"):
-        train(m, data, max_iters=3, batch_size=2, warmup_iters=1, eval_interval=0, progress=False)
+        train(m, data, config=TrainConfig(max_iters=3, batch_size=2, warmup_iters=1, eval_interval=0), progress=False)
 
 
 def test_set_seed_reproduces():
@@ -77,36 +77,3 @@ def test_set_seed_reproduces():
     assert torch.equal(a, torch.rand(3))
     with pytest.raises(ValueError):
         set_seed("x")
-
-
-def test_checks_accept_the_reference_and_reject_wrong_answers(capsys):
-    from lmkit import attention, generate
-    from lmkit.data import get_batch
-    assert check.causal_mask(attention.causal_mask)
-    assert not check.causal_mask(lambda T: torch.ones(T, T, dtype=torch.bool))
-    assert check.attention(lambda q, k, v, causal: attention.scaled_dot_product_attention(q, k, v, causal=causal)[0])
-    assert not check.attention(lambda q, k, v, causal: torch.softmax(q @ k.transpose(-2, -1), -1) @ v)
-    assert check.gpt_param_count(lambda c: GPT(c).num_params())
-    assert not check.gpt_param_count(lambda c: GPT(c).num_params() + c.vocab_size * c.n_embd)  # untied
-    assert check.lr_schedule(lambda it: lr_schedule(it, lr=1e-3, min_lr=1e-4, warmup_iters=100, max_iters=2000))
-    assert not check.lr_schedule(lambda it: 1e-3)
-    assert check.get_batch(lambda d, b, t, g: get_batch(d, b, t, generator=g))
-    assert not check.get_batch(lambda d, b, t, g: (d[:t].repeat(b, 1), d[:t].repeat(b, 1)))
-    assert check.top_k_filter(generate.top_k_filter)
-    assert check.top_p_filter(generate.top_p_filter)
-    assert not check.top_p_filter(lambda logits, p: logits)
-    assert check.greedy_decode(lambda m, idx, n: generate.generate(m, idx, n, greedy=True, use_cache=False))
-
-    def sinusoidal(T, d):  # vectorised, unlike the checker's element-by-element reference
-        angle = torch.arange(T)[:, None] / 10000 ** (torch.arange(0, d, 2) / d)
-        pe = torch.zeros(T, d)
-        pe[:, 0::2], pe[:, 1::2] = torch.sin(angle), torch.cos(angle)
-        return pe
-    assert check.sinusoidal_encoding(sinusoidal)
-    assert not check.sinusoidal_encoding(lambda T, d: sinusoidal(T, d).flip(1))  # columns reversed
-
-    def stub(*args):
-        raise NotImplementedError
-    assert not check.top_k_filter(stub)
-    out = capsys.readouterr().out
-    assert "✅" in out and "❌" in out and "Hint" in out and "not implemented yet" in out

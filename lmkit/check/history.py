@@ -1,7 +1,6 @@
-"""Checks for the exercises of chapter 1, A short history of language models.
+"""Checks for the exercises of chapters/part1/history.
 
-Each is ``name(your_function) -> bool``; see ``lmkit.check``. They print ✅ or ❌ with a hint and
-never raise because of the learner's code.
+Each is ``name(your_function) -> bool``; see :mod:`lmkit.check`.
 """
 from __future__ import annotations
 
@@ -16,7 +15,7 @@ __all__: list[str] = ["nats_to_bits", "bigram_sampler", "count_ngrams"]
 
 
 def nats_to_bits(fn: Callable[[float], float]) -> bool:
-    """Exercise (chapter 1): ``fn(h)`` converts a cross-entropy ``h`` in nats into bits.
+    """``fn(h)`` converts a cross-entropy ``h`` in nats into bits.
 
     One nat is ``1 / ln 2`` bits, so ``bits = nats / ln 2`` (the same number as ``log2 e · nats``).
     """
@@ -39,7 +38,7 @@ def _ids(out) -> list[int]:
 
 
 def bigram_sampler(fn: Callable) -> bool:
-    """Exercise (chapter 1): ``fn(counts, start, length, generator)`` samples ``length`` ids from a bigram table.
+    """``fn(counts, start, length, generator)`` samples ``length`` ids from a bigram table.
 
     ``counts`` is a (V, V) tensor, ``counts[a, b]`` the number of times b followed a; each next id is drawn
     from row ``counts[previous]`` normalized to probabilities, with ``generator``. Returns the new ids
@@ -94,7 +93,7 @@ def bigram_sampler(fn: Callable) -> bool:
 
 
 def count_ngrams(fn: Callable[[str, int], int]) -> bool:
-    """Exercise (chapter 1): ``fn(text, n)`` returns the number of distinct n-grams (length-n substrings) of text."""
+    """``fn(text, n)`` returns the number of distinct n-grams (length-n substrings) of text."""
     def want(text, n):
         return len({text[i:i + n] for i in range(len(text) - n + 1)})
 

@@ -1,7 +1,6 @@
-"""Checks for the exercises of chapter 2, Language models and probability.
+"""Checks for the exercises of chapters/part1/language_models.
 
-Each is ``name(your_function) -> bool``; see ``lmkit.check``. They print ✅ or ❌ with a hint and
-never raise because of the learner's code.
+Each is ``name(your_function) -> bool``; see :mod:`lmkit.check`.
 """
 from __future__ import annotations
 
@@ -17,7 +16,7 @@ __all__: list[str] = ["softmax_temperature", "kl_divergence", "add_k_bigram", "p
 
 
 def softmax_temperature(fn: Callable[[torch.Tensor, float], torch.Tensor]) -> bool:
-    """Exercise (chapter 2): ``fn(logits, tau)`` returns softmax(logits / tau) over the last dimension.
+    """``fn(logits, tau)`` returns softmax(logits / tau) over the last dimension.
 
     The cases include logits in the hundreds, where exp overflows unless the maximum is subtracted first.
     """
@@ -42,7 +41,7 @@ def _kl(p: torch.Tensor, q: torch.Tensor) -> float:
 
 
 def kl_divergence(fn: Callable[[torch.Tensor, torch.Tensor], float]) -> bool:
-    """Exercise (chapter 2): ``fn(p, q)`` returns KL(p || q) = Σ p log(p / q) in nats, with 0 log 0 = 0."""
+    """``fn(p, q)`` returns KL(p || q) = Σ p log(p / q) in nats, with 0 log 0 = 0."""
     p1 = torch.tensor([0.5, 0.25, 0.25], dtype=torch.float64)
     q1 = torch.tensor([0.25, 0.5, 0.25], dtype=torch.float64)
     p2 = torch.tensor([0.7, 0.3, 0.0, 0.0], dtype=torch.float64)  # zeros in p: contribute nothing
@@ -72,7 +71,7 @@ def _add_k_bigram(ids: list[int], V: int, k: float) -> torch.Tensor:
 
 
 def add_k_bigram(fn: Callable[[list[int], int, float], torch.Tensor]) -> bool:
-    """Exercise (chapter 2): ``fn(ids, V, k)`` returns the (V, V) add-k bigram matrix, row a = P(· | a)."""
+    """``fn(ids, V, k)`` returns the (V, V) add-k bigram matrix, row a = P(· | a)."""
     g = torch.Generator().manual_seed(2)
     rand = torch.randint(0, 6, (200,), generator=g).tolist()
     cases = []
@@ -89,7 +88,7 @@ def add_k_bigram(fn: Callable[[list[int], int, float], torch.Tensor]) -> bool:
 
 
 def perplexity_from_logits(fn: Callable[[torch.Tensor, torch.Tensor], float]) -> bool:
-    """Exercise (chapter 2): ``fn(logits, targets)`` returns exp(mean cross-entropy) for logits (N, V), targets (N,)."""
+    """``fn(logits, targets)`` returns exp(mean cross-entropy) for logits (N, V), targets (N,)."""
     g = torch.Generator().manual_seed(3)
     cases = []
     for desc, N, V, scale in [("N=5, V=4", 5, 4, 1.0), ("N=100, V=65", 100, 65, 2.0),

@@ -1,4 +1,7 @@
-"""Checks for the exercises of chapter 3. Each is ``name(your_function) -> bool``; see ``lmkit.check``."""
+"""Checks for the exercises of chapters/part2/input_encoding.
+
+Each is ``name(your_function) -> bool``; see :mod:`lmkit.check`.
+"""
 from __future__ import annotations
 
 from collections import Counter
@@ -27,7 +30,7 @@ def _eq(got, want) -> tuple[bool, str]:
 
 
 def bpe_pair_counts(fn: Callable) -> bool:
-    """Exercise (chapter 3): ``fn(chunk_counts)`` counts adjacent pairs over distinct chunks.
+    """``fn(chunk_counts)`` counts adjacent pairs over distinct chunks.
 
     ``chunk_counts`` maps a chunk, as a tuple of token ids, to how often it occurs in the text; the
     result maps each pair ``(a, b)`` to its number of occurrences in the whole text (a dict or a
@@ -59,7 +62,7 @@ def bpe_pair_counts(fn: Callable) -> bool:
 
 
 def bpe_encode_chunk(fn: Callable) -> bool:
-    """Exercise (chapter 3): ``fn(ids, merges)`` applies learned merges to a list of ids.
+    """``fn(ids, merges)`` applies learned merges to a list of ids.
 
     ``merges`` maps a pair to its new id, in the order the merges were learned (ids 256, 257, ...);
     the result must be what lmkit's :class:`~lmkit.BPETokenizer` produces for that chunk: the
@@ -80,7 +83,7 @@ def bpe_encode_chunk(fn: Callable) -> bool:
 
 
 def bpe_vocab(fn: Callable) -> bool:
-    """Exercise (chapter 3): ``fn(merges)`` returns the vocabulary ``{id: bytes}`` of byte-level BPE.
+    """``fn(merges)`` returns the vocabulary ``{id: bytes}`` of byte-level BPE.
 
     Ids 0..255 are the single bytes; each merge ``(a, b) -> new_id`` adds ``vocab[a] + vocab[b]``.
     """
@@ -101,7 +104,7 @@ def bpe_vocab(fn: Callable) -> bool:
 
 
 def embedding_onehot(fn: Callable) -> bool:
-    """Exercise (chapter 3): ``fn(idx, W)`` computes the embedding of ids ``idx`` (B, T) as one-hot @ W.
+    """``fn(idx, W)`` computes the embedding of ids ``idx`` (B, T) as one-hot @ W.
 
     ``W`` is the (V, C) table; the result is (B, T, C) and must equal ``W[idx]``.
     """

@@ -1,0 +1,212 @@
+"""Training a language model: AdamW, warmup + cosine schedule, gradient clipping, evaluation.
+
+Taught in chapters/part4/14_training_shakespeare. :func:`train` takes the model, the data and a
+:class:`TrainConfig`; it returns a :class:`History` of what it measured. Input checks live in
+:mod:`lmkit._validate`.
+"""
+from __future__ import annotations
+
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn as nn
+from torch import Tensor
+
+from . import _validate as _v
+from .data import get_batch
+
+
+def set_seed(seed: int = 0) -> None:
+    """Seed Python, NumPy and PyTorch so that a chapter gives the same numbers on every run."""
+    _v.non_negative_int("set_seed", "seed", seed)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+@dataclass
+class TrainConfig:
+    """How to train: the optimiser, the schedule, the batches and when to evaluate.
+
+    The defaults are nanoGPT's documented CPU run on Tiny Shakespeare (``block_size=None`` uses the
+    model's context; ``min_lr=None`` is a tenth of ``lr``).
+    """
+
+    max_iters: int = 2000
+    batch_size: int = 12
+    block_size: int | None = None
+    lr: float = 1e-3
+    min_lr: float | None = None
+    warmup_iters: int = 100
+    weight_decay: float = 0.1
+    betas: tuple[float, float] = (0.9, 0.99)
+    grad_clip: float | None = 1.0
+    eval_interval: int = 250  # 0: evaluate only at the end
+    eval_iters: int = 20
+    max_seconds: float | None = None  # stop early; the schedule still assumes max_iters
+    seed: int | None = 0
+
+    def __post_init__(self):
+        _v.train_config("TrainConfig", self)
+
+
+def lr_schedule(it: int, *, lr: float, min_lr: float, warmup_iters: int, max_iters: int) -> float:
+    """The learning rate at step ``it``: linear warmup to ``lr``, then cosine decay to ``min_lr``.
+
+    Warmup over the first ``warmup_iters`` steps (from lr/warmup_iters up to lr), then
+    min_lr + ½(lr − min_lr)(1 + cos(π·progress)) until ``max_iters``, then ``min_lr``.
+    """
+    _v.schedule("lr_schedule", it, warmup_iters, max_iters)
+    if it < warmup_iters:
+        return lr * (it + 1) / warmup_iters
+    if it >= max_iters:
+        return min_lr
+    progress = (it - warmup_iters) / max(1, max_iters - warmup_iters)
+    return min_lr + 0.5 * (lr - min_lr) * (1.0 + math.cos(math.pi * progress))
+
+
+def configure_optimizer(model: nn.Module, *, lr: float, weight_decay: float = 0.1,
+                        betas: tuple[float, float] = (0.9, 0.99)) -> torch.optim.AdamW:
+    """AdamW with weight decay on the matrices only (not on biases and normalisation gains)."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
+              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=lr, betas=betas)
+
+
+@torch.no_grad()
+def estimate_loss(model: nn.Module, splits: dict[str, Tensor], *, batch_size: int, block_size: int,
+                  iters: int = 20, generator: torch.Generator | None = None) -> dict[str, float]:
+    """The mean loss over ``iters`` random (B, T) batches of each split, as nanoGPT estimates it."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    out = {}
+    for name, data in splits.items():
+        losses = [model(*get_batch(data, batch_size, block_size, generator=generator, device=device))[1].item()
+                  for _ in range(iters)]
+        out[name] = float(np.mean(losses))
+    model.train(was_training)
+    return out
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, data: Tensor, *, block_size: int | None = None, batch_size: int = 64) -> float:
+    """The loss on the whole of ``data``, in consecutive non-overlapping blocks.
+
+    Every token but the first is predicted exactly once (the tail shorter than a block is scored
+    as a shorter block), so the figure does not depend on a random draw.
+    """
+    _v.eval_data("evaluate", data)
+    T = block_size or model.config.block_size
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    n = (len(data) - 1) // T  # whole blocks
+    x, y = data[:n * T].view(n, T), data[1:n * T + 1].view(n, T)  # (n, T) each
+    chunks = [(x[i:i + batch_size], y[i:i + batch_size]) for i in range(0, n, batch_size)]
+    if n * T < len(data) - 1:  # the tail, as one shorter block
+        chunks.append((data[n * T:-1][None], data[n * T + 1:][None]))
+    total = 0.0
+    for xb, yb in chunks:
+        logits, _ = model(xb.to(device))
+        total += nn.functional.cross_entropy(logits.flatten(0, 1), yb.to(device).flatten(), reduction="sum").item()
+    model.train(was_training)
+    return total / (len(data) - 1)
+
+
+@dataclass
+class History:
+    """What :func:`train` measured. :func:`lmkit.plot.loss_curves` plots it."""
+
+    iters: list[int] = field(default_factory=list)  # steps at which the losses below were estimated
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)  # training time (excluding evaluation) at each point
+    lr: list[float] = field(default_factory=list)  # learning rate of every step
+    step_loss: list[float] = field(default_factory=list)  # training-batch loss of every step
+    steps: int = 0
+    train_seconds: float = 0.0
+    tokens: int = 0
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.train_seconds if self.train_seconds else 0.0
+
+
+def train(model: nn.Module, train_data: Tensor, val_data: Tensor | None = None,
+          config: TrainConfig | None = None, *, progress: bool = True,
+          callback: Callable[[int, nn.Module], None] | None = None) -> History:
+    """Train ``model`` on random (B, T) blocks of ``train_data``; returns a :class:`History`.
+
+    Each step: set the learning rate (:func:`lr_schedule`), draw a batch, compute the loss,
+    backpropagate, clip the gradient norm, take an AdamW step (:func:`configure_optimizer`).
+    Every ``config.eval_interval`` steps, and at the end, :func:`estimate_loss` on both splits,
+    then ``callback(step, model)`` (to keep a sample of the model's text, for example).
+    """
+    c = config or TrainConfig()
+    _v.train_args("train", model, train_data, val_data, c)
+    T = c.block_size or model.config.block_size
+    min_lr = c.lr / 10 if c.min_lr is None else c.min_lr
+    device = next(model.parameters()).device
+    gen = torch.Generator().manual_seed(c.seed) if c.seed is not None else None
+    splits = {"train": train_data} if val_data is None else {"train": train_data, "val": val_data}
+    opt = configure_optimizer(model, lr=c.lr, weight_decay=c.weight_decay, betas=c.betas)
+    hist = History()
+    bar = _progress_bar(c.max_iters) if progress else None
+
+    def record(step: int) -> None:
+        losses = estimate_loss(model, splits, batch_size=c.batch_size, block_size=T, iters=c.eval_iters,
+                               generator=gen)
+        hist.iters.append(step)
+        hist.train_loss.append(losses["train"])
+        hist.val_loss.append(losses.get("val", float("nan")))
+        hist.seconds.append(hist.train_seconds)
+        if bar is not None:
+            bar.set_postfix(train=f"{losses['train']:.3f}", val=f"{losses.get('val', float('nan')):.3f}")
+        if callback is not None:
+            callback(step, model)
+            model.train()
+
+    model.train()
+    for it in range(c.max_iters):
+        if c.eval_interval and it % c.eval_interval == 0:
+            record(it)
+        t0 = time.perf_counter()
+        lr = lr_schedule(it, lr=c.lr, min_lr=min_lr, warmup_iters=c.warmup_iters, max_iters=c.max_iters)
+        for group in opt.param_groups:
+            group["lr"] = lr
+        x, y = get_batch(train_data, c.batch_size, T, generator=gen, device=device)  # (B, T) each
+        _, loss = model(x, y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if c.grad_clip:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), c.grad_clip)
+        opt.step()
+        hist.train_seconds += time.perf_counter() - t0
+        hist.lr.append(lr)
+        hist.step_loss.append(loss.item())
+        hist.steps, hist.tokens = it + 1, hist.tokens + x.numel()
+        _v.finite_loss("train", hist.step_loss[-1], it, c.lr)
+        if bar is not None:
+            bar.update(1)
+        if c.max_seconds is not None and hist.train_seconds >= c.max_seconds:
+            break
+    record(hist.steps)
+    if bar is not None:
+        bar.close()
+    model.eval()
+    return hist
+
+
+def _progress_bar(total: int):
+    from tqdm.auto import tqdm
+
+    # refresh at most every 2 s: in a notebook each refresh is a widget message, and thousands of them
+    # can overflow the kernel's output channel
+    return tqdm(total=total, desc="training", leave=True, mininterval=2.0)
