@@ -34,7 +34,7 @@ python -c "import lmkit, sys; assert lmkit.__file__.startswith('$WORK/book'), lm
 
 # One short chapter end to end in that environment, offline: no network for Hugging Face either.
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
-CHAPTER=chapters/part4/13_gpt_from_scratch.ipynb
+CHAPTER=chapters/part4/gpt_from_scratch.ipynb
 ( cd "$(dirname "$CHAPTER")" && jupyter nbconvert --to notebook --execute --output-dir "$WORK/out" \
     --ExecutePreprocessor.timeout=600 "$(basename "$CHAPTER")" )
 python - "$WORK/out/$(basename "$CHAPTER")" <<'PY'

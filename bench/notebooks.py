@@ -2,7 +2,7 @@
 
     LMKIT_DATA=../shared/data python bench/notebooks.py                 # every chapter in _toc.yml, once
     LMKIT_DATA=../shared/data python bench/notebooks.py --runs 3        # median of three runs per chapter
-    LMKIT_DATA=../shared/data python bench/notebooks.py --inplace chapters/part2/05_self_attention.ipynb
+    LMKIT_DATA=../shared/data python bench/notebooks.py --inplace chapters/part2/self_attention.ipynb
 
 Each notebook runs in a fresh kernel under ``/usr/bin/time -v`` (wall time, and the maximum resident set
 size of the kernel and nbconvert together, as GNU time reports for the largest process), from its own

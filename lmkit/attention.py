@@ -1,6 +1,6 @@
 """Attention, written from the formula, and the multi-head layer the GPT uses.
 
-Taught in chapters/part2/05_self_attention (and derived in Part III). The from-scratch function
+Taught in chapters/part2/self_attention (and derived in Part III). The from-scratch function
 teaches; the layer runs on ``torch.nn.functional.scaled_dot_product_attention`` and is tested
 against it. Input checks live in :mod:`lmkit._validate`.
 """
@@ -47,7 +47,7 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor |
 class KVCache:
     """Keys and values of the tokens seen so far, one (B, H, T, D) pair per layer.
 
-    Taught in chapters/part4/15_generation: with the cache, each new token costs one position's
+    Taught in chapters/part4/generation: with the cache, each new token costs one position's
     work instead of re-running the whole prefix.
     """
 

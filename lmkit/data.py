@@ -1,8 +1,8 @@
 """From a sequence of token ids to training examples: a train/validation split, and random batches of
 fixed-length blocks with their next-token targets.
 
-Taught in chapters/part2/04_blocks_and_batches and used for training in
-chapters/part4/14_training_shakespeare. The data sets themselves (pinned downloads) are in
+Taught in chapters/part2/blocks_and_batches and used for training in
+chapters/part4/training_shakespeare. The data sets themselves (pinned downloads) are in
 :mod:`lmkit.datasets`; input checks live in :mod:`lmkit._validate`.
 """
 from __future__ import annotations

@@ -7,7 +7,7 @@ file in this order:
 2. the user cache ``$LMKIT_CACHE``, else ``$XDG_CACHE_HOME/lmkit``, else ``~/.cache/lmkit``;
 3. a download from the pinned URL, checked against its sha256 and written atomically.
 
-Used from chapters/part1/01_history on; the data sets are listed in the README. Batching is in
+Used from chapters/part1/history on; the data sets are listed in the README. Batching is in
 :mod:`lmkit.data`.
 """
 

@@ -1,6 +1,6 @@
 """A GPT: a decoder-only Transformer, laid out as GPT-2 so that its weights load directly.
 
-Taught in chapters/part4/13_gpt_from_scratch; its parts are built one by one in Part II. Token and
+Taught in chapters/part4/gpt_from_scratch; its parts are built one by one in Part II. Token and
 position embeddings, ``n_layer`` pre-norm blocks (LayerNorm → attention → residual, LayerNorm → MLP →
 residual), a final LayerNorm and an output layer tied to the token embedding. Input checks live in
 :mod:`lmkit._validate`.

@@ -1,6 +1,6 @@
 """Training a language model: AdamW, warmup + cosine schedule, gradient clipping, evaluation.
 
-Taught in chapters/part4/14_training_shakespeare. :func:`train` takes the model, the data and a
+Taught in chapters/part4/training_shakespeare. :func:`train` takes the model, the data and a
 :class:`TrainConfig`; it returns a :class:`History` of what it measured. Input checks live in
 :mod:`lmkit._validate`.
 """

@@ -207,10 +207,83 @@ def test_notebook_saves_widget_state(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NB_IDS)
-def test_notebook_has_a_hidden_check_cell(path):
-    checks = [c for c in code_cells(read_nb(path))
-              if "remove-cell" in tags(c) and re.search(r"\bassert\b", source(c))]
-    assert checks, "no hidden check cell (a code cell tagged remove-cell that asserts what the text claims)"
+def test_hidden_checks_have_their_own_tag(path):
+    """Cells that assert what the text claims are tagged `check` (removed from the page by _ext/course.py);
+    `remove-cell` is the Colab setup cell's alone."""
+    cells = code_cells(read_nb(path))
+    checks = [c for c in cells if "check" in tags(c)]
+    assert any(re.search(r"\bassert\b", source(c)) for c in checks), (
+        "no hidden check: a code cell tagged `check` that asserts what the text claims")
+    removed = [i for i, c in enumerate(cells) if "remove-cell" in tags(c)]
+    assert removed == [0], f"code cells {removed[1:]} are tagged remove-cell; tag hidden checks `check`"
+    quiet = [i for i, c in enumerate(cells) if "check" in tags(c) and not re.search(r"\bassert\b", source(c))]
+    assert not quiet, f"code cells {quiet} are tagged `check` but assert nothing"
+
+
+EXERCISE_CALL = re.compile(r"^lmkit\.check\.(\w+)\((\w+)\);?\s*$", re.MULTILINE)
+
+
+def _output_text(cell: dict) -> str:
+    return "".join("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
+                   for o in cell.get("outputs", []))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NB_IDS)
+def test_exercises_follow_the_house_style(path):
+    """A stub the learner fills in and its check, which fails with a first hint; a worked solution under
+    another name, in a cell tagged `solution` and `hide-input` (collapsed on the page), which passes; a
+    hidden check that runs the solution."""
+    cells = code_cells(read_nb(path))
+    stubs = [(i, c) for i, c in enumerate(cells) if "raise NotImplementedError" in source(c)]
+    assert stubs, "no exercise with a check (a stub that raises NotImplementedError)"
+    for i, stub in stubs:
+        calls = EXERCISE_CALL.findall(source(stub))
+        assert calls, f"code cell {i}: a stub without a `lmkit.check.<name>(your_function)` line"
+        out = _output_text(stub)
+        assert "❌" in out and "Hint 1 of" in out, f"code cell {i}: the stub's check should fail with a first hint"
+        for check, fn in calls:
+            solutions = [c for c in cells[i + 1:] if "solution" in tags(c)
+                         and re.search(rf"lmkit\.check\.{check}\({fn}_solution\)", source(c))]
+            assert solutions, f"code cell {i}: no cell tagged `solution` runs lmkit.check.{check}({fn}_solution)"
+            sol = solutions[0]
+            assert "hide-input" in tags(sol), f"the solution of {fn} is not collapsed (tag it hide-input)"
+            assert not re.search(rf"^def {fn}\(", source(sol), re.MULTILINE), (
+                f"the solution redefines the learner's {fn}; name it {fn}_solution")
+            assert f"✅ {check}" in _output_text(sol), f"the solution of {fn} does not pass its check"
+            assert any("check" in tags(c) and f"{fn}_solution" in source(c) for c in cells), (
+                f"no hidden check (tag `check`) runs {fn}_solution")
+
+
+def test_chapter_titles_and_labels_follow_the_toc():
+    spec = importlib.util.spec_from_file_location("chapters", ROOT / "tools" / "chapters.py")
+    chapters = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(chapters)
+    found = chapters.problems()
+    assert not found, "run `python tools/chapters.py --fix`:\n" + "\n".join(found)
+
+
+def test_chapters_are_referenced_by_label():
+    """Prose names a chapter with {chapter}`ch-...` (numbered from _toc.yml), never with a typed number,
+    and every label it names is a chapter that exists."""
+    labels = {"ch-" + p.stem.replace("_", "-") for p in NOTEBOOKS if re.match(r"part\d+$", p.parent.name)}
+    problems = []
+    for path, text in markdown_texts():
+        prose = re.sub(r"```.*?```", "", text, flags=re.DOTALL)
+        prose = re.sub(r"`[^`]*`", "", re.sub(r"\{chapter\}`[^`]*`", "", prose))
+        problems += [f"{rel(path)}: typed chapter number {m.group(0)!r}"
+                     for m in re.finditer(r"\b[Cc]hapters? \d+", prose)]
+        for target in re.findall(r"\{chapter\}`(?:[^`<]*<)?([^`>]+)>?`", text):
+            if target.strip() not in labels:
+                problems.append(f"{rel(path)}: {{chapter}} reference to {target!r}, which is not a chapter")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NB_IDS)
+def test_code_fits_the_page(path):
+    """The rendered code column holds about 85 characters: longer lines scroll sideways."""
+    long = [(i, len(line)) for i, c in enumerate(code_cells(read_nb(path))) if "remove-cell" not in tags(c)
+            for line in source(c).splitlines() if len(line) > 85]
+    assert not long, f"code lines over 85 characters (cell, length): {long[:10]}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NB_IDS)

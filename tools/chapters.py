@@ -1,0 +1,100 @@
+"""Chapter numbers come from the order of _toc.yml; this keeps every chapter's title and label in step.
+
+    python tools/chapters.py          # list the chapters: number, label, file
+    python tools/chapters.py --check  # exit 1 if a title or label is out of step (tests/test_book.py runs it)
+    python tools/chapters.py --fix    # rewrite the titles and labels that are
+
+A chapter is a notebook under chapters/part<N>/ listed in _toc.yml. They are numbered in toc order from 1,
+or from 0 when the first one is in chapters/part0/ (the preliminaries). The first Markdown cell of each
+starts with its label and its numbered title::
+
+    (ch-training-shakespeare)=
+    # 14. Training on Tiny Shakespeare
+
+Prose refers to a chapter by its label, ``{chapter}`ch-training-shakespeare``` (see _ext/course.py), so
+inserting a chapter renumbers the titles here and every reference with them.
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAD = re.compile(r"\A\((?P<label>[\w-]+)\)=\n# (?:(?P<number>\d+)\. )?(?P<title>[^\n]+)")
+
+
+@dataclass
+class Chapter:
+    number: int
+    path: Path
+
+    @property
+    def label(self) -> str:
+        return "ch-" + self.path.stem.replace("_", "-")
+
+
+def _files(node) -> list[str]:
+    if isinstance(node, dict):
+        return ([node["file"]] if "file" in node else []) + [f for v in node.values() for f in _files(v)]
+    if isinstance(node, list):
+        return [f for item in node for f in _files(item)]
+    return []
+
+
+def chapters() -> list[Chapter]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    paths = [ROOT / f"{f}.ipynb" for f in _files(toc)
+             if re.match(r"chapters/part\d+/", f) and (ROOT / f"{f}.ipynb").is_file()]
+    start = 0 if paths and paths[0].parent.name == "part0" else 1
+    return [Chapter(start + i, p) for i, p in enumerate(paths)]
+
+
+def _first_markdown(nb: dict) -> dict:
+    return next(c for c in nb["cells"] if c["cell_type"] == "markdown")
+
+
+def problems(fix: bool = False) -> list[str]:
+    found = []
+    for ch in chapters():
+        nb = json.loads(ch.path.read_text(encoding="utf-8"))
+        cell = _first_markdown(nb)
+        text = "".join(cell["source"])
+        m = HEAD.match(text)
+        if m and m["label"] == ch.label and m["number"] == str(ch.number):
+            continue
+        rel = ch.path.relative_to(ROOT)
+        if m is None:
+            title = re.match(r"\A(?:\([\w-]+\)=\n)?# (?:\d+\. )?([^\n]+)", text)
+            if title is None:
+                found.append(f"{rel}: the first Markdown cell does not start with a '# Title' line")
+                continue
+            rest = text[title.end():]
+            title = title.group(1)
+        else:
+            rest, title = text[m.end():], m["title"]
+        found.append(f"{rel}: its first Markdown cell should start with ({ch.label})= and '# {ch.number}. {title}'")
+        if fix:
+            new = f"({ch.label})=\n# {ch.number}. {title}{rest}"
+            cell["source"] = new.splitlines(keepends=True)
+            nbformat.write(nbformat.from_dict(nb), ch.path)
+    return found
+
+
+def main() -> int:
+    if "--check" in sys.argv or "--fix" in sys.argv:
+        found = problems(fix="--fix" in sys.argv)
+        print("\n".join(found) if found else "every chapter's title and label follow _toc.yml")
+        return 1 if found and "--check" in sys.argv else 0
+    for ch in chapters():
+        print(f"{ch.number:>3}  {ch.label:<28} {ch.path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
