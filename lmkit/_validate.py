@@ -259,8 +259,38 @@ def instance(fn: str, name: str, value: object, cls: type) -> None:
 def gpt_config(fn: str, c) -> None:
     for name in ("vocab_size", "block_size", "n_layer", "n_head", "n_embd"):
         positive_int(fn, name, getattr(c, name))
-    heads(fn, c.n_embd, c.n_head)
+    heads(fn, c.n_embd, c.n_head, c.n_kv_head)
     number(fn, "dropout", c.dropout, low=0, high=1, high_open=True)
+    one_of(fn, "norm", c.norm, ("layernorm", "rmsnorm"))
+    one_of(fn, "mlp", c.mlp, ("gelu", "swiglu"))
+    one_of(fn, "pos", c.pos, ("learned", "rope"))
+    if c.mlp_hidden is not None:
+        positive_int(fn, "mlp_hidden", c.mlp_hidden)
+    if c.pos == "rope":
+        pe_dims(fn, c.n_embd // c.n_head, c.rope_base, name="the head size n_embd // n_head")
+
+
+def hf_llama(fn: str, hf_model):
+    """The config of a Hugging Face Llama-style model that lmkit's switches reproduce."""
+    c = getattr(hf_model, "config", None)
+    if getattr(c, "model_type", None) != "llama":
+        fail(fn, f"hf_model must be a Hugging Face Llama model, got model_type={getattr(c, 'model_type', None)!r}")
+    if getattr(c, "hidden_act", "silu") != "silu" or getattr(c, "attention_bias", False) \
+            or getattr(c, "mlp_bias", False):
+        fail(fn, "hf_model must use SiLU gates and no biases, as Llama does")
+    if getattr(c, "head_dim", None) not in (None, c.hidden_size // c.num_attention_heads):
+        fail(fn, f"hf_model has head_dim={c.head_dim}, not hidden_size / num_attention_heads")
+    if abs(getattr(c, "rms_norm_eps", 1e-5) - 1e-5) > 1e-12:
+        fail(fn, f"hf_model uses rms_norm_eps={c.rms_norm_eps}; lmkit's RMSNorm uses 1e-5")
+    rope = getattr(c, "rope_parameters", None) or getattr(c, "rope_scaling", None) or {}
+    if rope.get("rope_type", "default") != "default":
+        fail(fn, f"hf_model scales its rotary embedding ({rope.get('rope_type')!r}); lmkit's RoPE does not")
+    return c
+
+
+def rope_theta(c) -> float:
+    rope = getattr(c, "rope_parameters", None) or {}
+    return float(rope.get("rope_theta", getattr(c, "rope_theta", 10000.0)))
 
 
 def gpt_forward(fn: str, config, idx: object, targets: object, past: int) -> None:

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from . import _validate as _v
+from .positional import Rotary
 
 
 def causal_mask(T: int, device: torch.device | str | None = None) -> Tensor:
@@ -57,8 +58,12 @@ class KVCache:
         self.values: list[Tensor | None] = [None] * n_layer
 
     def __len__(self) -> int:
-        """Number of cached positions."""
-        k = self.keys[0]
+        """Number of cached positions (of the first layer: all layers hold the same between passes)."""
+        return self.length(0)
+
+    def length(self, layer: int) -> int:
+        """Number of positions cached for ``layer``."""
+        k = self.keys[layer]
         return 0 if k is None else k.shape[-2]
 
     def update(self, layer: int, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
@@ -74,31 +79,45 @@ class KVCache:
 class MultiHeadAttention(nn.Module):
     """Causal multi-head self-attention, laid out as in GPT-2 (one fused q, k, v projection).
 
-    Runs on PyTorch's fused ``F.scaled_dot_product_attention``. Inside :func:`capture_attention`
-    it runs :func:`scaled_dot_product_attention` from this module instead and keeps its weights.
+    ``n_kv_head`` < ``n_head`` gives grouped-query attention (Ainslie et al. 2023): the query heads
+    share ``n_kv_head`` key/value heads, n_head / n_kv_head queries each (1: multi-query attention,
+    Shazeer 2019), and the KV cache stores only the shared heads. With a ``rotary`` module, queries and
+    keys are rotated by their positions (RoPE) instead of the model adding a position table.
+    Runs on PyTorch's fused ``F.scaled_dot_product_attention``; inside :func:`capture_attention` it
+    runs :func:`scaled_dot_product_attention` from this module instead and keeps its weights.
     """
 
-    def __init__(self, n_embd: int, n_head: int, *, dropout: float = 0.0, bias: bool = True,
-                 causal: bool = True, layer_idx: int = 0):
+    def __init__(self, n_embd: int, n_head: int, *, n_kv_head: int | None = None, dropout: float = 0.0,
+                 bias: bool = True, causal: bool = True, layer_idx: int = 0, rotary: Rotary | None = None):
         super().__init__()
-        _v.heads("MultiHeadAttention", n_embd, n_head)
-        self.n_embd, self.n_head, self.head_dim = n_embd, n_head, n_embd // n_head
-        self.c_attn = nn.Linear(n_embd, 3 * n_embd, bias=bias)  # q, k, v for all heads at once
+        n_kv_head = n_kv_head or n_head
+        _v.heads("MultiHeadAttention", n_embd, n_head, n_kv_head)
+        self.n_embd, self.n_head, self.n_kv_head, self.head_dim = n_embd, n_head, n_kv_head, n_embd // n_head
+        kv_dim = n_kv_head * self.head_dim
+        self.c_attn = nn.Linear(n_embd, n_embd + 2 * kv_dim, bias=bias)  # q, k, v for all heads at once
         self.c_proj = nn.Linear(n_embd, n_embd, bias=bias)  # mixes the heads' outputs
         self.dropout = dropout
         self.resid_dropout = nn.Dropout(dropout)
-        self.causal, self.layer_idx = causal, layer_idx
+        self.causal, self.layer_idx, self.rotary = causal, layer_idx, rotary
         self.keep_weights = False  # set by capture_attention()
         self.weights: Tensor | None = None  # (B, H, T, T_k) when keep_weights
 
     def forward(self, x: Tensor, kv_cache: KVCache | None = None) -> Tensor:
         _v.embeddings("MultiHeadAttention", "x", x, self.n_embd)
         B, T, C = x.shape  # batch, time, channels
-        q, k, v = self.c_attn(x).split(self.n_embd, dim=2)  # 3 × (B, T, C)
-        # (B, T, C) -> (B, H, T, D): each head attends in its own D = C / H dimensions
-        q, k, v = (t.view(B, T, self.n_head, self.head_dim).transpose(1, 2) for t in (q, k, v))
+        H, H_kv, D = self.n_head, self.n_kv_head, self.head_dim
+        q, k, v = self.c_attn(x).split([C, H_kv * D, H_kv * D], dim=2)
+        # (B, T, heads·D) -> (B, heads, T, D): each head attends in its own D = C / H dimensions
+        q = q.view(B, T, H, D).transpose(1, 2)  # (B, H, T, D)
+        k = k.view(B, T, H_kv, D).transpose(1, 2)  # (B, H_kv, T, D)
+        v = v.view(B, T, H_kv, D).transpose(1, 2)  # (B, H_kv, T, D)
+        if self.rotary is not None:  # rotate by position; the new tokens follow the cached ones
+            start = kv_cache.length(self.layer_idx) if kv_cache is not None else 0
+            q, k = self.rotary(q, start), self.rotary(k, start)
         if kv_cache is not None:
-            k, v = kv_cache.update(self.layer_idx, k, v)  # (B, H, T_past + T, D)
+            k, v = kv_cache.update(self.layer_idx, k, v)  # (B, H_kv, T_past + T, D)
+        if H_kv != H:  # each key/value head serves H / H_kv query heads
+            k, v = k.repeat_interleave(H // H_kv, dim=1), v.repeat_interleave(H // H_kv, dim=1)  # (B, H, T_k, D)
         y = self._attend(q, k, v)  # (B, H, T, D)
         y = y.transpose(1, 2).contiguous().view(B, T, C)  # heads side by side again
         return self.resid_dropout(self.c_proj(y))

@@ -1,10 +1,11 @@
-"""Positional encodings: the sinusoidal formula of the original Transformer and a learned table.
+"""Positional encodings: the sinusoidal formula of the original Transformer, a learned table, and
+rotary embeddings (RoPE).
 
-Introduced in chapter 6 (Positional encoding), where attention without positions is shown to be
-blind to word order and ``P = E + p`` adds a position vector to every token embedding; the
-mathematics (relative positions as rotations, RoPE) is in chapter 10. :class:`lmkit.model.GPT`
-keeps its own learned table ``transformer.wpe``, laid out as GPT-2's; :class:`PositionalEncoding`
-is the same idea as a stand-alone layer for the encoder models of chapters 16 and 17.
+Taught in chapters/part2/positional_encoding, where attention without positions is shown to be blind
+to word order and ``P = E + p`` adds a position vector to every token embedding. :class:`lmkit.model.GPT`
+keeps its own learned table ``transformer.wpe``, laid out as GPT-2's, or, with ``pos="rope"``, rotates
+queries and keys with :class:`Rotary` (Su et al. 2021) as Llama does; :class:`PositionalEncoding` is the
+additive idea as a stand-alone layer for encoder models. Input checks live in :mod:`lmkit._validate`.
 """
 from __future__ import annotations
 
@@ -87,3 +88,50 @@ class PositionalEncoding(nn.Module):
 
     def extra_repr(self) -> str:
         return f"block_size={self.block_size}, n_embd={self.n_embd}, kind={self.kind!r}"
+
+
+# ----------------------------------------------------------------------------------------------------- RoPE
+
+
+def rotate_half(x: Tensor) -> Tensor:
+    """(x1, x2) -> (-x2, x1) on the two halves of the last dimension: a quarter turn of every pair (i, i + D/2)."""
+    x1, x2 = x.chunk(2, dim=-1)
+    return torch.cat((-x2, x1), dim=-1)
+
+
+def rope_cos_sin(T: int, D: int, base: float = 10000.0, start: int = 0) -> tuple[Tensor, Tensor]:
+    """The (T, D) cosines and sines that rotate positions start .. start + T - 1 (float32).
+
+    Pair (i, i + D/2) of a query or key at position m turns by the angle m·θ_i, θ_i = base^(-2i/D):
+    the same frequencies as :func:`sinusoidal_encoding`. Computed in float64, returned in float32.
+    """
+    _v.pe_dims("rope_cos_sin", D, base, name="D")
+    angle = torch.arange(start, start + T, dtype=torch.float64)[:, None] * frequencies(D, base)  # (T, D/2)
+    angle = torch.cat((angle, angle), dim=-1)  # (T, D): both members of a pair turn by the same angle
+    return angle.cos().float(), angle.sin().float()
+
+
+def apply_rope(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
+    """Rotate every pair of ``x`` (..., T, D) by its position's angle: x·cos + rotate_half(x)·sin."""
+    return x * cos + rotate_half(x) * sin
+
+
+class Rotary(nn.Module):
+    """Rotary position embedding for heads of ``head_dim`` D over ``block_size`` positions.
+
+    ``rotary(x, start)`` rotates queries or keys (B, H, T, D) at positions start .. start + T - 1.
+    The pairs are (i, i + D/2), Hugging Face's and Llama's layout; Su et al. pair (2i, 2i + 1), which is
+    the same rotation applied to a permutation of the dimensions. Nothing is learned.
+    """
+
+    def __init__(self, head_dim: int, block_size: int, base: float = 10000.0):
+        super().__init__()
+        _v.positive_int("Rotary", "block_size", block_size)
+        cos, sin = rope_cos_sin(block_size, head_dim, base)
+        self.register_buffer("cos", cos, persistent=False)  # (block_size, D)
+        self.register_buffer("sin", sin, persistent=False)
+
+    def forward(self, x: Tensor, start: int = 0) -> Tensor:
+        T = x.shape[-2]
+        cos, sin = self.cos[start:start + T], self.sin[start:start + T]  # (T, D)
+        return apply_rope(x, cos.to(x.dtype), sin.to(x.dtype))
