@@ -16,7 +16,7 @@ from .datasets import fetch, load_text
 from .generation import generate
 from .model import GPT, GPTConfig
 from .tokenizers import BPETokenizer, CharTokenizer
-from .training import TrainConfig, evaluate, set_seed, train
+from .training import TrainConfig, evaluate, pick_device, set_seed, train
 
 __version__ = "0.1.0"
 
@@ -24,5 +24,6 @@ __all__ = [
     "attention", "check", "data", "datasets", "generation", "model", "ngram", "plot", "positional",
     "tokenizers", "training", "widgets",
     "capture_attention", "get_batch", "train_val_split", "fetch", "load_text", "generate",
-    "GPT", "GPTConfig", "BPETokenizer", "CharTokenizer", "TrainConfig", "evaluate", "set_seed", "train",
+    "GPT", "GPTConfig", "BPETokenizer", "CharTokenizer", "TrainConfig", "evaluate", "pick_device", "set_seed",
+    "train",
 ]

@@ -429,6 +429,7 @@ def train_config(fn: str, c) -> None:
     positive_int(fn, "eval_iters", c.eval_iters)
     if c.max_seconds is not None:
         number(fn, "max_seconds", c.max_seconds, low=0, low_open=True)
+    one_of(fn, "dtype", c.dtype, ("float32", "bfloat16", "auto"))
 
 
 def schedule(fn: str, it: object, warmup_iters: int, max_iters: int) -> None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import math
 import random
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -29,12 +31,39 @@ def set_seed(seed: int = 0) -> None:
     torch.manual_seed(seed)
 
 
+def pick_device() -> torch.device:
+    """The fastest device here: a CUDA GPU, else Apple's MPS, else the CPU. Chapters that train use it, so the
+    same notebook uses Colab's GPU when there is one."""
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def native_bf16(device: torch.device | str = "cpu") -> bool:
+    """Whether ``device`` computes in bfloat16 natively: a GPU that supports it, or a CPU with AMX or
+    AVX-512 BF16 instructions (read from /proc/cpuinfo; elsewhere assumed absent)."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type != "cpu":
+        return False
+    try:
+        flags = Path("/proc/cpuinfo").read_text().split()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
 @dataclass
 class TrainConfig:
     """How to train: the optimiser, the schedule, the batches and when to evaluate.
 
     The defaults are nanoGPT's documented CPU run on Tiny Shakespeare (``block_size=None`` uses the
-    model's context; ``min_lr=None`` is a tenth of ``lr``).
+    model's context; ``min_lr=None`` is a tenth of ``lr``). ``dtype="bfloat16"`` runs the forward pass
+    under ``torch.autocast`` (matrix products in bfloat16, weights and optimiser in float32);
+    ``"auto"`` does so only where :func:`native_bf16` says the hardware computes in bfloat16.
     """
 
     max_iters: int = 2000
@@ -50,6 +79,7 @@ class TrainConfig:
     eval_iters: int = 20
     max_seconds: float | None = None  # stop early; the schedule still assumes max_iters
     seed: int | None = 0
+    dtype: str = "float32"  # "bfloat16": mixed precision (autocast); "auto": bfloat16 where it is native
 
     def __post_init__(self):
         _v.train_config("TrainConfig", self)
@@ -157,6 +187,8 @@ def train(model: nn.Module, train_data: Tensor, val_data: Tensor | None = None,
     gen = torch.Generator().manual_seed(c.seed) if c.seed is not None else None
     splits = {"train": train_data} if val_data is None else {"train": train_data, "val": val_data}
     opt = configure_optimizer(model, lr=c.lr, weight_decay=c.weight_decay, betas=c.betas)
+    bf16 = c.dtype == "bfloat16" or (c.dtype == "auto" and native_bf16(device))
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
     hist = History()
     bar = _progress_bar(c.max_iters) if progress else None
 
@@ -182,7 +214,8 @@ def train(model: nn.Module, train_data: Tensor, val_data: Tensor | None = None,
         for group in opt.param_groups:
             group["lr"] = lr
         x, y = get_batch(train_data, c.batch_size, T, generator=gen, device=device)  # (B, T) each
-        _, loss = model(x, y)
+        with autocast:
+            _, loss = model(x, y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if c.grad_clip:

@@ -4,11 +4,9 @@ HTTP server (good, corrupt, missing and unreachable files), train_val_split and 
 from __future__ import annotations
 
 import hashlib
-import http.server
 import os
 import re
 import socket
-import threading
 from pathlib import Path
 
 import pytest
@@ -90,44 +88,27 @@ def test_unknown_name() -> None:
 
 
 class Server:
-    """A local HTTP server on 127.0.0.1 serving ``files`` (path -> bytes) and recording each request."""
+    """Serves ``files`` (path -> bytes) from a :class:`LocalServer` (tests/conftest.py)."""
 
-    def __init__(self) -> None:
+    def __init__(self, local_server) -> None:
         self.files: dict[str, bytes] = {}
-        self.hits: list[str] = []
-        owner = self
+        self._server = local_server(self._respond)
+        self.url, self.hits = self._server.url, self._server.hits
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # the name http.server calls
-                owner.hits.append(self.path)
-                body = owner.files.get(self.path)
-                if body is None:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:  # keep the test output quiet
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join()
+    def _respond(self, handler) -> None:
+        body = self.files.get(handler.path)
+        if body is None:
+            handler.send_error(404)
+            return
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
 
 
 @pytest.fixture
-def server():
-    s = Server()
-    yield s
-    s.close()
+def server(local_server):
+    return Server(local_server)
 
 
 def _sha(b: bytes) -> str:

@@ -7,11 +7,9 @@ message (which file, which URL, what to do) and that no partial file is left beh
 from __future__ import annotations
 
 import hashlib
-import http.server
 import multiprocessing
 import os
 import random
-import threading
 import time
 from pathlib import Path
 
@@ -24,80 +22,48 @@ BODY = random.Random(0).randbytes(200_000)  # the same in the child processes be
 SHA = hashlib.sha256(BODY).hexdigest()
 
 
-class FaultyServer:
-    """Serves BODY at /file; ``plan`` lists what to do for each successive request to /file."""
+def faulty(plan: list[str]):
+    """What the server does for each successive request to /file: "ok", "error", "drop", "stall" or "slow";
+    /moved redirects to /file, /loop-a and /loop-b redirect to each other."""
+    plan = list(plan)
 
-    def __init__(self, plan: list[str]) -> None:
-        self.plan = list(plan)
-        self.hits: list[str] = []
-        owner = self
+    def respond(h) -> None:
+        if h.path in ("/moved", "/loop-a", "/loop-b"):
+            h.send_response(302)
+            h.send_header("Location", {"/moved": "/file", "/loop-a": "/loop-b", "/loop-b": "/loop-a"}[h.path])
+            h.send_header("Content-Length", "0")
+            h.end_headers()
+            return
+        mode = plan.pop(0) if plan else "ok"
+        if mode == "error":
+            h.send_error(503, "Service Unavailable")
+            return
+        h.send_response(200)
+        h.send_header("Content-Length", str(len(BODY)))
+        h.send_header("Connection", "close")
+        h.end_headers()
+        if mode == "drop":  # half the file, then hang up
+            h.wfile.write(BODY[: len(BODY) // 2])
+            h.wfile.flush()
+            h.connection.shutdown(2)
+        elif mode == "stall":  # a little, then nothing for longer than the client waits
+            h.wfile.write(BODY[:1000])
+            h.wfile.flush()
+            time.sleep(3)
+        elif mode == "slow":  # the whole file, in small pieces with pauses shorter than the timeout
+            for i in range(0, len(BODY), 20_000):
+                h.wfile.write(BODY[i:i + 20_000])
+                h.wfile.flush()
+                time.sleep(0.05)
+        else:
+            h.wfile.write(BODY)
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:  # the name http.server calls
-                owner.hits.append(self.path)
-                if self.path == "/moved":
-                    return self._redirect("/file")
-                if self.path in ("/loop-a", "/loop-b"):
-                    return self._redirect("/loop-b" if self.path == "/loop-a" else "/loop-a")
-                mode = owner.plan.pop(0) if owner.plan else "ok"
-                if mode == "error":
-                    self.send_error(503, "Service Unavailable")
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(BODY)))
-                self.send_header("Connection", "close")
-                self.end_headers()
-                if mode == "drop":  # half the file, then hang up
-                    self.wfile.write(BODY[: len(BODY) // 2])
-                    self.wfile.flush()
-                    self.connection.shutdown(2)
-                    return
-                if mode == "stall":  # a little, then nothing for longer than the client waits
-                    self.wfile.write(BODY[:1000])
-                    self.wfile.flush()
-                    time.sleep(3)
-                    return
-                if mode == "slow":  # the whole file, in small pieces with pauses shorter than the timeout
-                    for i in range(0, len(BODY), 20_000):
-                        self.wfile.write(BODY[i:i + 20_000])
-                        self.wfile.flush()
-                        time.sleep(0.05)
-                    return
-                self.wfile.write(BODY)
-
-            def _redirect(self, where: str) -> None:
-                self.send_response(302)
-                self.send_header("Location", where)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:  # keep the test output quiet
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    return respond
 
 
 @pytest.fixture
-def serve():
-    servers = []
-
-    def make(plan=()):
-        servers.append(FaultyServer(list(plan)))
-        return servers[-1]
-
-    yield make
-    for s in servers:
-        s.close()
+def serve(local_server):
+    return lambda plan=(): local_server(faulty(plan))
 
 
 def _files(folder: Path) -> list[str]:

@@ -77,3 +77,23 @@ def test_set_seed_reproduces():
     assert torch.equal(a, torch.rand(3))
     with pytest.raises(ValueError):
         set_seed("x")
+
+
+def test_bfloat16_autocast_trains_and_keeps_float32_weights():
+    set_seed(0)
+    data = torch.tensor([0, 1, 2, 3, 4, 5] * 200)
+    m = GPT(GPTConfig(vocab_size=6, block_size=8, n_layer=1, n_head=2, n_embd=16))
+    hist = train(m, data, config=TrainConfig(max_iters=60, batch_size=8, lr=1e-2, warmup_iters=5, eval_interval=0,
+                                             dtype="bfloat16"), progress=False)
+    assert hist.step_loss[-1] < 0.5 * hist.step_loss[0]
+    assert all(p.dtype == torch.float32 for p in m.parameters())
+    with pytest.raises(ValueError, match="dtype must be one of"):
+        TrainConfig(dtype="fp8")
+
+
+def test_pick_device_and_native_bf16():
+    from lmkit.training import native_bf16, pick_device
+    device = pick_device()
+    assert isinstance(device, torch.device) and device.type in ("cpu", "cuda", "mps")
+    assert isinstance(native_bf16("cpu"), bool)
+    assert native_bf16("meta") is False
