@@ -109,6 +109,8 @@ def main() -> None:
         sys.exit("needs GNU time at /usr/bin/time (Debian/Ubuntu: apt install time)")
     if "LMKIT_DATA" not in os.environ:
         print("note: LMKIT_DATA is not set: data sets are read from the cache or downloaded", file=sys.stderr)
+    else:  # the kernels start in the chapters' folders: a relative path would point elsewhere there
+        os.environ["LMKIT_DATA"] = str(Path(os.environ["LMKIT_DATA"]).expanduser().resolve())
     notebooks = [p.resolve() for p in args.notebooks] or toc_notebooks()
     rows, total = [], 0.0
     for nb in notebooks:
