@@ -107,31 +107,34 @@ class MultiHeadAttention(nn.Module):
         B, T, C = x.shape  # batch, time, channels
         H, H_kv, D = self.n_head, self.n_kv_head, self.head_dim
         q, k, v = self.c_attn(x).split([C, H_kv * D, H_kv * D], dim=2)
-        # (B, T, heads·D) -> (B, heads, T, D): each head attends in its own D = C / H dimensions
+        # (B, T, heads·D) -> (B, heads, T, D): each head works in its own D = C / H numbers
         q = q.view(B, T, H, D).transpose(1, 2)  # (B, H, T, D)
         k = k.view(B, T, H_kv, D).transpose(1, 2)  # (B, H_kv, T, D)
         v = v.view(B, T, H_kv, D).transpose(1, 2)  # (B, H_kv, T, D)
-        if self.rotary is not None:  # rotate by position; the new tokens follow the cached ones
+        if self.rotary is not None:  # RoPE: rotate by position, after the cached ones
             start = kv_cache.length(self.layer_idx) if kv_cache is not None else 0
             q, k = self.rotary(q, start), self.rotary(k, start)
         if kv_cache is not None:
             k, v = kv_cache.update(self.layer_idx, k, v)  # (B, H_kv, T_past + T, D)
-        if H_kv != H:  # each key/value head serves H / H_kv query heads
-            k, v = k.repeat_interleave(H // H_kv, dim=1), v.repeat_interleave(H // H_kv, dim=1)  # (B, H, T_k, D)
+        if H_kv != H:  # grouped-query: each k/v head serves H / H_kv query heads
+            k = k.repeat_interleave(H // H_kv, dim=1)  # (B, H, T_k, D)
+            v = v.repeat_interleave(H // H_kv, dim=1)
         y = self._attend(q, k, v)  # (B, H, T, D)
         y = y.transpose(1, 2).contiguous().view(B, T, C)  # heads side by side again
         return self.resid_dropout(self.c_proj(y))
 
     def _attend(self, q: Tensor, k: Tensor, v: Tensor) -> Tensor:
-        dropout = self.dropout if self.training else 0.0
+        p = self.dropout if self.training else 0.0
         if self.keep_weights:  # the formula, slower, to look at the weights
             y, self.weights = scaled_dot_product_attention(q, k, v, causal=self.causal)
-            return y if not dropout else F.dropout(self.weights, dropout) @ v
+            return y if not p else F.dropout(self.weights, p) @ v
         T, T_k = q.shape[-2], k.shape[-2]
-        if self.causal and 1 < T < T_k:  # new queries after a cached prefix: see the prefix and their past
-            allowed = torch.ones(T, T_k, dtype=torch.bool, device=q.device).tril(diagonal=T_k - T)
-            return F.scaled_dot_product_attention(q, k, v, attn_mask=allowed, dropout_p=dropout)
-        return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout, is_causal=self.causal and T > 1)
+        if self.causal and 1 < T < T_k:  # new queries after a cached prefix
+            allowed = torch.ones(T, T_k, dtype=torch.bool, device=q.device)
+            allowed = allowed.tril(diagonal=T_k - T)  # the prefix and their own past
+            return F.scaled_dot_product_attention(q, k, v, attn_mask=allowed, dropout_p=p)
+        causal = self.causal and T > 1
+        return F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=causal)
 
 
 @contextmanager

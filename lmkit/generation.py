@@ -1,7 +1,7 @@
 """Turning next-token distributions into text: greedy, temperature, top-k and top-p sampling.
 
 Taught in chapters/part4/generation. :func:`generate` runs with or without a KV cache; both give
-the same tokens (tested), the cache only saves work. Input checks live in :mod:`lmkit._validate`.
+the same tokens, the cache only saves work. Input checks live in :mod:`lmkit._validate`.
 """
 from __future__ import annotations
 

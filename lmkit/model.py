@@ -147,14 +147,14 @@ class GPT(nn.Module):
         self.config = config
         rotary = Rotary(config.n_embd // config.n_head, config.block_size, config.rope_base) \
             if config.pos == "rope" else None  # one table of angles, shared by every layer
+        positions = dict(wpe=nn.Embedding(config.block_size, config.n_embd)) if config.pos == "learned" else {}
         self.transformer = nn.ModuleDict(dict(
             wte=nn.Embedding(config.vocab_size, config.n_embd),  # token embedding (V, C)
+            **positions,  # position embedding (T, C), unless RoPE
             drop=nn.Dropout(config.dropout),
             h=nn.ModuleList([Block(config, i, rotary) for i in range(config.n_layer)]),
             ln_f=norm(config),
         ))
-        if config.pos == "learned":
-            self.transformer.wpe = nn.Embedding(config.block_size, config.n_embd)  # position embedding (T, C)
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
         if config.tie_weights:
             self.lm_head.weight = self.transformer.wte.weight  # one matrix for input and output
@@ -185,17 +185,18 @@ class GPT(nn.Module):
 
     def forward(self, idx: Tensor, targets: Tensor | None = None, *,
                 kv_cache: KVCache | None = None) -> tuple[Tensor, Tensor | None]:
-        """Logits (B, T, V) and, if ``targets`` (B, T) are given, the mean cross-entropy loss.
+        """Logits (B, T, V) and, if ``targets`` (B, T) are given, the mean cross-entropy.
 
-        With a :class:`~lmkit.attention.KVCache`, ``idx`` holds only the new tokens; their
-        positions continue after the cached ones.
+        With a :class:`~lmkit.attention.KVCache`, ``idx`` holds only the new tokens;
+        their positions continue after the cached ones.
         """
         past = len(kv_cache) if kv_cache is not None else 0
         _v.gpt_forward("GPT.forward", self.config, idx, targets, past)
         B, T = idx.shape
         x = self.transformer.wte(idx)  # (B, T, C)
-        if self.config.pos == "learned":  # plus positions (with RoPE, attention rotates q and k instead)
-            x = x + self.transformer.wpe(torch.arange(past, past + T, device=idx.device))  # (T, C) broadcasts
+        if self.config.pos == "learned":  # add positions (RoPE rotates q and k instead)
+            pos = torch.arange(past, past + T, device=idx.device)  # (T,)
+            x = x + self.transformer.wpe(pos)  # (B, T, C) + (T, C)
         x = self.transformer.drop(x)
         for block in self.transformer.h:
             x = block(x, kv_cache)
@@ -213,15 +214,16 @@ class GPT(nn.Module):
     def from_hf_gpt2(cls, hf_model) -> GPT:
         """Copy the weights of a Hugging Face ``GPT2LMHeadModel`` into a new GPT.
 
-        Hugging Face stores its projections as ``Conv1D`` with weights (in, out); ``nn.Linear``
-        wants (out, in), so those four matrices are transposed.
+        Hugging Face stores its projections as ``Conv1D`` with weights (in, out);
+        ``nn.Linear`` wants (out, in), so those four matrices are transposed.
         """
         _v.hf_gpt2("GPT.from_hf_gpt2", hf_model)
         c = hf_model.config
-        model = cls(GPTConfig(vocab_size=c.vocab_size, block_size=c.n_positions, n_layer=c.n_layer,
-                              n_head=c.n_head, n_embd=c.n_embd, dropout=0.0, bias=True))
+        model = cls(GPTConfig(vocab_size=c.vocab_size, block_size=c.n_positions,
+                              n_layer=c.n_layer, n_head=c.n_head, n_embd=c.n_embd))
         src = hf_model.state_dict()
-        transposed = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight")
+        transposed = ("attn.c_attn.weight", "attn.c_proj.weight",
+                      "mlp.c_fc.weight", "mlp.c_proj.weight")
         with torch.no_grad():
             for name, p in model.state_dict().items():
                 if name == "lm_head.weight":

@@ -257,8 +257,9 @@ def test_exercises_follow_the_house_style(path):
 def test_chapter_titles_and_labels_follow_the_toc():
     spec = importlib.util.spec_from_file_location("chapters", ROOT / "tools" / "chapters.py")
     chapters = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = chapters  # dataclasses look their module up there
     spec.loader.exec_module(chapters)
-    found = chapters.problems()
+    found = chapters.problems() + chapters.teachers_problems()
     assert not found, "run `python tools/chapters.py --fix`:\n" + "\n".join(found)
 
 
@@ -303,8 +304,8 @@ def test_notebook_is_stored_deterministically(path):
     nb = read_nb(path)
     fix = f"re-execute with `python bench/notebooks.py --inplace {rel(path)}`"
     state = nb.get("metadata", {}).get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
-    for i, old in enumerate(state):
-        assert old == hashlib.md5(f"{path.name}:{i}".encode()).hexdigest(), f"random widget ids: {fix}"
+    derived = {hashlib.md5(f"{path.name}:{i}".encode()).hexdigest() for i in range(len(state))}
+    assert set(state) == derived, f"random widget ids: {fix}"  # (any order: nbformat sorts the keys)
     for i, cell in enumerate(code_cells(nb)):
         assert "execution" not in cell.get("metadata", {}), f"code cell {i} stores execution timestamps: {fix}"
         outs = cell.get("outputs", [])

@@ -27,6 +27,15 @@ def test_check_never_raises_and_says_why(name, capsys):
     fn = getattr(check, name)
     for answer, why in [(_stub, "not implemented yet"), (_broken, "ZeroDivisionError"),
                         (_returns_none, "❌"), ("not a function", "expected a function")]:
-        assert fn(answer) is False, f"{name} accepted {answer!r}"
+        assert not fn(answer), f"{name} accepted {answer!r}"
         out = capsys.readouterr().out
         assert why in out and "✅" not in out, f"{name}({answer!r}) printed {out!r}"
+
+
+def test_a_verdict_shows_nothing_in_a_notebook():
+    """The last line of an exercise cell is a check: Jupyter must not print True or False after its verdict."""
+    verdict = check.make_xy(_stub)
+    assert not verdict and repr(verdict) == "failed"
+    assert verdict._ipython_display_() is None
+    from IPython.core.formatters import DisplayFormatter
+    assert DisplayFormatter().format(verdict) == ({}, {})

@@ -2,7 +2,7 @@
 
     python tools/chapters.py          # list the chapters: number, label, file
     python tools/chapters.py --check  # exit 1 if a title or label is out of step (tests/test_book.py runs it)
-    python tools/chapters.py --fix    # rewrite the titles and labels that are
+    python tools/chapters.py --fix    # rewrite the titles and labels that are, and the teachers' table of checks
 
 A chapter is a notebook under chapters/part<N>/ listed in _toc.yml. They are numbered in toc order from 1,
 or from 0 when the first one is in chapters/part0/ (the preliminaries). The first Markdown cell of each
@@ -86,10 +86,41 @@ def problems(fix: bool = False) -> list[str]:
     return found
 
 
+TEACHERS = ROOT / "chapters" / "teachers" / "index.md"
+TABLE_START, TABLE_END = "<!-- checks: start (tools/chapters.py --fix writes this table) -->", "<!-- checks: end -->"
+
+
+def checks_table() -> str:
+    """The teachers' table of every exercise check: chapter, check, what the student writes."""
+    import lmkit.check
+
+    rows = ["| chapter | check | what the student writes |", "|---|---|---|"]
+    for module in lmkit.check.MODULES:
+        label = "ch-" + module.__name__.rsplit(".", 1)[1].replace("_", "-")
+        for name in module.__all__:
+            doc = (getattr(module, name).__doc__ or "").strip().splitlines()[0].replace("|", "\\|")
+            rows.append(f"| {{chapter}}`%s <{label}>` | `lmkit.check.{name}` | {doc} |")
+    return "\n".join(rows)
+
+
+def teachers_problems(fix: bool = False) -> list[str]:
+    text = TEACHERS.read_text(encoding="utf-8")
+    if TABLE_START not in text or TABLE_END not in text:
+        return [f"{TEACHERS.relative_to(ROOT)}: no {TABLE_START} ... {TABLE_END} markers"]
+    head, rest = text.split(TABLE_START, 1)
+    old, tail = rest.split(TABLE_END, 1)
+    new = "\n" + checks_table() + "\n"
+    if old == new:
+        return []
+    if fix:
+        TEACHERS.write_text(head + TABLE_START + new + TABLE_END + tail, encoding="utf-8")
+    return [f"{TEACHERS.relative_to(ROOT)}: the table of checks is out of date"]
+
+
 def main() -> int:
     if "--check" in sys.argv or "--fix" in sys.argv:
-        found = problems(fix="--fix" in sys.argv)
-        print("\n".join(found) if found else "every chapter's title and label follow _toc.yml")
+        found = problems(fix="--fix" in sys.argv) + teachers_problems(fix="--fix" in sys.argv)
+        print("\n".join(found) if found else "titles, labels and the checks table follow _toc.yml and lmkit")
         return 1 if found and "--check" in sys.argv else 0
     for ch in chapters():
         print(f"{ch.number:>3}  {ch.label:<28} {ch.path.relative_to(ROOT)}")

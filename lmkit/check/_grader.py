@@ -44,31 +44,48 @@ def _hint(name: str, hints: str | list[str]) -> str:
     return f"\n   Hint {n} of {len(hints)}: {hints[n - 1]}{more}"
 
 
+class Verdict:
+    """What a check returns: true when every case passed. As the last line of a notebook cell it displays
+    nothing (the check has already printed its ✅ or ❌), so the page shows no stray ``True``/``False``."""
+
+    def __init__(self, passed: bool) -> None:
+        self.passed = passed
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __repr__(self) -> str:
+        return "passed" if self.passed else "failed"
+
+    def _ipython_display_(self) -> None:  # Jupyter: show nothing more
+        pass
+
+
 def _report(name: str, fn: Callable, cases: list[tuple[str, Callable[[], tuple[bool, str]]]],
-            hints: str | list[str]) -> bool:
+            hints: str | list[str]) -> Verdict:
     """Run ``cases`` (description, test), where a test returns (ok, detail); print one verdict."""
     if not callable(fn):
         _say(f"❌ {name}: expected a function, got {type(fn).__name__}.")
-        return False
+        return Verdict(False)
     for desc, case in cases:
         try:
             ok, detail = case()
         except NotImplementedError:
             _say(f"❌ {name}: not implemented yet (your function raised NotImplementedError)."
                  + _hint(name, hints))
-            return False
+            return Verdict(False)
         except Exception as e:  # the learner's code failed: say where, not a traceback wall
             last = traceback.extract_tb(e.__traceback__)[-1]
             _say(f"❌ {name}: {desc}: your function raised {e.__class__.__name__}: {e} "
                  f"(line {last.lineno}: {last.line})." + _hint(name, hints))
-            return False
+            return Verdict(False)
         if not ok:
             _say(f"❌ {name}: {desc}: {detail}" + _hint(name, hints))
-            return False
+            return Verdict(False)
     if not _quiet:
         _failures.pop(name, None)
     _say(f"✅ {name}: all {len(cases)} checks passed.")
-    return True
+    return Verdict(True)
 
 
 def _close(got, want, atol=1e-5) -> tuple[bool, str]:
