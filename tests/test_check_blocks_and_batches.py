@@ -1,8 +1,11 @@
-"""The checks of chapter 4's exercises accept correct answers and reject typical wrong ones, without raising."""
+"""The blocks_and_batches checks accept correct answers and reject typical wrong ones, without raising,
+and hint in steps without giving the answer away."""
+import pytest
 import torch
 import torch.nn.functional as F
 
 from lmkit import check
+from lmkit.check import blocks_and_batches
 from lmkit.data import get_batch
 
 
@@ -68,3 +71,51 @@ def test_split_blocks(capsys):
     assert not check.split_blocks(lambda ids, T: (ids[:len(ids) // T * T].view(-1, T),) * 2)  # no shift
     capsys.readouterr()
 
+
+
+# solution code that no hint may contain (the hints point the way, they do not give the answer)
+ANSWERS = ["ids[i", "i + T", "i+T", "i + 1 :", "ids[1:", ".view(", "reshape(", "F.cross_entropy(",
+           "reduction='none'", 'reduction="none"', ".mean(0)", "gather(", "log_softmax(", "torch.arange(",
+           "offsets[:, None]", "torch.stack(", "(len(ids) - 1) // T", "// T", "transpose("]
+
+
+def test_hints_are_graduated_and_never_the_answer():
+    assert set(blocks_and_batches.HINTS) == set(blocks_and_batches.__all__)
+    for name, hints in blocks_and_batches.HINTS.items():
+        assert isinstance(hints, list) and 2 <= len(hints) <= 3, name
+        assert len(set(hints)) == len(hints), f"{name}: a hint is repeated"
+        for hint in hints:
+            leaked = [a for a in ANSWERS if a in hint]
+            assert not leaked, f"{name}: a hint contains solution code {leaked}: {hint!r}"
+
+
+def _split(ids, T):
+    n = (len(ids) - 1) // T
+    return ids[:n * T].view(n, T), ids[1:n * T + 1].view(n, T)
+
+
+@pytest.mark.parametrize("name, right, wrong", [
+    ("make_xy", lambda ids, i, T: (ids[i:i + T], ids[i + 1:i + T + 1]), lambda ids, i, T: (ids[i:i + T],) * 2),
+    ("batch_from_offsets", lambda d, o, T: (d[o[:, None] + torch.arange(T)], d[o[:, None] + torch.arange(T) + 1]),
+     lambda d, o, T: (d[o[:, None] + torch.arange(T)],) * 2),
+    ("per_position_loss", lambda lg, t: F.cross_entropy(lg.transpose(1, 2), t, reduction="none").mean(0),
+     lambda lg, t: F.cross_entropy(lg.transpose(1, 2), t, reduction="none").mean(1)),
+    ("split_blocks", _split, lambda ids, T: (ids[:len(ids) // T * T].view(-1, T),) * 2),
+])
+def test_each_failure_gives_the_next_hint(name, right, wrong, capsys):
+    fn = getattr(check, name)
+    n = len(blocks_and_batches.HINTS[name])
+    assert fn(right)                                    # a pass starts the count again
+    capsys.readouterr()
+    for k in range(1, n + 2):
+        assert not fn(wrong)
+        out = capsys.readouterr().out
+        assert f"Hint {min(k, n)} of {n}:" in out, out  # then it stays at the last, most specific one
+        assert blocks_and_batches.HINTS[name][min(k, n) - 1] in out
+    with check.quiet():                                 # quiet runs print nothing and do not count
+        assert not fn(wrong)
+    assert capsys.readouterr().out == ""
+    assert fn(right)
+    capsys.readouterr()
+    assert not fn(wrong)
+    assert "Hint 1 of" in capsys.readouterr().out

@@ -85,3 +85,52 @@ def test_count_ngrams(capsys):
     assert not check.count_ngrams(lambda t, n: None)
     out = capsys.readouterr().out
     assert "✅" in out and "❌" in out
+
+
+def _second_failure(capsys, name, right, wrong):
+    """Fail a check twice after a pass: the first failure shows hint 1, the second hint 2."""
+    fn = getattr(check, name)
+    assert fn(right)                                   # a pass starts the hints again
+    assert not fn(wrong)
+    first = capsys.readouterr().out
+    assert not fn(wrong)
+    second = capsys.readouterr().out
+    return first, second
+
+
+def test_hints_are_graduated_and_never_give_the_answer(capsys):
+    from lmkit.check.history import HINTS
+
+    assert set(HINTS) == set(check.history.__all__)
+    for name, hints in HINTS.items():
+        assert isinstance(hints, list) and 2 <= len(hints) <= 3, name
+        assert len(set(hints)) == len(hints), name
+    answers = ["/ math.log(2)", "math.log2(math.e)", "multinomial(p", "counts[prev] / counts[prev].sum()",
+               "text[i:i + n]", "text[i:i+n]", "len({", "range(len(text) - n + 1)"]
+    for name, hints in HINTS.items():
+        for hint in hints:
+            assert not [a for a in answers if a in hint], (name, hint)
+
+    cases = {
+        "nats_to_bits": (lambda h: h / math.log(2), lambda h: h * math.log(2)),
+        "bigram_sampler": (_reference_sampler, lambda c, s, n, g: [s] * n),
+        "count_ngrams": (lambda t, n: len({t[i:i + n] for i in range(len(t) - n + 1)}),
+                         lambda t, n: max(len(t) - n + 1, 0)),
+    }
+    for name, (right, wrong) in cases.items():
+        first, second = _second_failure(capsys, name, right, wrong)
+        k = len(HINTS[name])
+        assert f"Hint 1 of {k}: {HINTS[name][0]}" in first, first
+        assert f"Hint 2 of {k}: {HINTS[name][1]}" in second, second
+        assert "more specific hint" in first
+
+
+def test_quiet_checks_print_nothing_and_keep_the_hint_count(capsys):
+    assert check.count_ngrams(lambda t, n: len({t[i:i + n] for i in range(len(t) - n + 1)}))
+    capsys.readouterr()
+    with check.quiet():
+        assert not check.count_ngrams(lambda t, n: 0)
+        assert not check.count_ngrams(lambda t, n: 0)
+    assert capsys.readouterr().out == ""
+    assert not check.count_ngrams(lambda t, n: 0)
+    assert "Hint 1 of" in capsys.readouterr().out

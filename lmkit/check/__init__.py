@@ -6,7 +6,7 @@ hint gives the answer away. A check never raises because of your code. ``with lm
 runs checks silently. One module per chapter, named after the chapter's file.
 """
 from . import (blocks_and_batches, design_document_code, ffn_residual_norm, generation, gpt_from_scratch,
-               history, input_encoding, language_models, positional_encoding, self_attention,
+               history, input_encoding, language_models, positional_encoding, preliminaries, self_attention,
                training_shakespeare)
 from ._grader import quiet
 from .blocks_and_batches import *  # noqa: F403
@@ -18,12 +18,14 @@ from .history import *  # noqa: F403
 from .input_encoding import *  # noqa: F403
 from .language_models import *  # noqa: F403
 from .positional_encoding import *  # noqa: F403
+from .preliminaries import *  # noqa: F403
 from .self_attention import *  # noqa: F403
 from .training_shakespeare import *  # noqa: F403
 
 #: The chapter of each check module, by the chapter's file (chapters/<part>/<module>.ipynb).
-MODULES = [history, language_models, input_encoding, blocks_and_batches, self_attention, positional_encoding,
-           ffn_residual_norm, design_document_code, gpt_from_scratch, training_shakespeare, generation]
+MODULES = [preliminaries, history, language_models, input_encoding, blocks_and_batches, self_attention,
+           positional_encoding, ffn_residual_norm, design_document_code, gpt_from_scratch, training_shakespeare,
+           generation]
 
 #: The names of every check, in the order of the chapters.
 CHECKS = [name for m in MODULES for name in m.__all__]

@@ -13,6 +13,41 @@ from ._grader import _close, _report
 
 __all__: list[str] = ["make_xy", "batch_from_offsets", "per_position_loss", "split_blocks"]
 
+#: The graduated hints of each check: what is wrong and where to look first, then more specific; never
+#: the answer.
+HINTS: dict[str, list[str]] = {
+    "make_xy": [
+        "x is the window of T ids that starts at position i; y holds, for each position of x, the id "
+        "that comes right after it in ids.",
+        "y is the same kind of window, moved one step to the right: it starts one position later than x "
+        "and has T ids too, so that y[t] is the id that follows x[t].",
+        "return the pair (x, y), both of length T, in that order.",
+    ],
+    "batch_from_offsets": [
+        "row b of x is the block of length T that starts at offsets[b]; row b of y holds its targets, the "
+        "same block moved one step to the right.",
+        "build the B blocks (one slice of data per offset) and stack them into a (B, T) tensor; or make a "
+        "(B, T) table of positions from the offsets and a range of T, and index data with it.",
+        "the targets' positions are the inputs' positions plus one; return (x, y), both (B, T).",
+    ],
+    "per_position_loss": [
+        "the result has one value per position, shape (T,): the cross-entropy -log p(target) of each "
+        "prediction, averaged over the batch dimension only, not over the positions.",
+        "turn the logits into log-probabilities with a log-softmax over the vocabulary (the last "
+        "dimension), then pick at every (b, t) the entry of the target id, and negate it.",
+        "if you use F.cross_entropy: it expects the classes in dimension 1, and its `reduction` argument "
+        "decides whether it averages everything or keeps one loss per prediction.",
+    ],
+    "split_blocks": [
+        "the blocks are consecutive and do not overlap: block k starts at position k * T, and its targets "
+        "are the same positions plus one.",
+        "how many blocks fit? The last block needs one more id after it for its last target, so count the "
+        "whole blocks in all ids but the last, and drop the remainder.",
+        "with n blocks, the inputs are the first n * T ids reshaped to (n, T); the targets are n * T ids "
+        "that start one position later, reshaped the same way.",
+    ],
+}
+
 
 def _ids(n: int, seed: int = 0) -> torch.Tensor:
     """n random token ids in 0..64 (a shifted copy differs from the original, unlike arange)."""
@@ -39,8 +74,7 @@ def make_xy(fn: Callable) -> bool:
     ids = _ids(50)
     cases = [(f"i={i}, T={T}", lambda i=i, T=T: _pair(fn(ids, i, T), ids[i:i + T], ids[i + 1:i + T + 1]))
              for i, T in [(0, 8), (17, 5), (41, 8), (3, 1)]]
-    return _report("make_xy", fn, cases, "x is the T ids starting at i; y is the same window moved one step "
-                                         "right: ids[i + 1 : i + T + 1], so y[t] is the id that follows x[t].")
+    return _report("make_xy", fn, cases, HINTS["make_xy"])
 
 
 def batch_from_offsets(fn: Callable) -> bool:
@@ -56,9 +90,7 @@ def batch_from_offsets(fn: Callable) -> bool:
     cases = [("B=4, T=8", lambda: case([0, 10, 100, 191], 8)),
              ("B=1, T=16", lambda: case([7], 16)),
              ("repeated offsets, T=3", lambda: case([5, 5, 196], 3))]
-    return _report("batch_from_offsets", fn, cases,
-                   "row b is data[offsets[b] : offsets[b] + T], its targets data[offsets[b] + 1 : offsets[b] + T + 1]: "
-                   "torch.stack a list of slices, or index data with offsets[:, None] + torch.arange(T).")
+    return _report("batch_from_offsets", fn, cases, HINTS["batch_from_offsets"])
 
 
 def per_position_loss(fn: Callable) -> bool:
@@ -74,9 +106,7 @@ def per_position_loss(fn: Callable) -> bool:
     want_one = F.cross_entropy(logits[0], targets[0], reduction="none")  # (T,) for a batch of one
     cases = [("B=4, T=6, V=11", lambda: _close(fn(logits, targets), want)),
              ("a batch of one sequence", one_sequence)]
-    return _report("per_position_loss", fn, cases,
-                   "-log softmax(logits)[b, t, targets[b, t]], averaged over the batch dimension only: "
-                   "F.cross_entropy(logits.transpose(1, 2), targets, reduction='none').mean(0); its mean is the loss.")
+    return _report("per_position_loss", fn, cases, HINTS["per_position_loss"])
 
 
 def split_blocks(fn: Callable) -> bool:
@@ -89,6 +119,4 @@ def split_blocks(fn: Callable) -> bool:
     cases = [("41 ids, T=8 (exactly 5 blocks)", lambda: case(41, 8)),
              ("50 ids, T=8 (a remainder to drop)", lambda: case(50, 8)),
              ("10 ids, T=9 (one block)", lambda: case(10, 9))]
-    return _report("split_blocks", fn, cases,
-                   "n = (len(ids) - 1) // T blocks, because the last block needs one more id for its targets; "
-                   "x = ids[:n*T].view(n, T), y = ids[1:n*T+1].view(n, T).")
+    return _report("split_blocks", fn, cases, HINTS["split_blocks"])

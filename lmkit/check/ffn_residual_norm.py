@@ -14,6 +14,43 @@ from ._grader import _close, _report
 
 __all__: list[str] = ["layer_norm", "ffn_forward", "pre_norm_block", "stable_cross_entropy"]
 
+#: The graduated hints of each check: the k-th failure shows the k-th hint; none gives the code away.
+HINTS: dict[str, list[str]] = {
+    "layer_norm": [
+        "LayerNorm normalizes each position on its own, over its last dimension (the C channels), not over "
+        "the batch or the positions; then it applies the per-channel weight and bias.",
+        "subtract the mean of the last dimension and divide by the square root of (variance + eps), with "
+        "keepdim=True so that the statistics broadcast against x.",
+        "the variance is the mean of the squared deviations: divide by C, not by C - 1 (torch.var divides "
+        "by C - 1 unless told otherwise). Multiply by weight and add bias last.",
+    ],
+    "ffn_forward": [
+        "the FFN widens each position's vector from C to 4C numbers, applies GELU, and narrows it back to "
+        "C: the result is (B, T, C), like x.",
+        "w1 and w2 are stored as nn.Linear stores them, (out, in): multiply x by the transpose of w1 and "
+        "add b1; the second map works the same way with w2 and b2.",
+        "GPT-2's activation is GELU's tanh approximation, neither ReLU nor the exact GELU: F.gelu has an "
+        "argument that selects it.",
+    ],
+    "pre_norm_block": [
+        "a block has two residual steps, attention and then the MLP; each adds its sublayer's output to "
+        "its input, so both additions must be there.",
+        "pre-norm normalizes the sublayer's input, not the sum: ln_1 goes inside the attention branch and "
+        "ln_2 inside the MLP branch. A LayerNorm applied after an addition is post-norm.",
+        "the MLP step starts from the output of the attention step (x after its addition), not from the "
+        "block's original input.",
+    ],
+    "stable_cross_entropy": [
+        "the loss is one number: the mean over the N rows of -log p(target), where p is the softmax of "
+        "that row of logits.",
+        "work with log-probabilities directly, log p(y) = z_y - log(sum of exp(z)): taking exp(z) of "
+        "logits of size 1,000 first overflows float32.",
+        "subtract the row maximum m before exponentiating: log(sum of exp(z)) = m + log(sum of exp(z - m)), "
+        "and every exponent is then at most 0.",
+    ],
+}
+
+
 
 def _randn(*shape: int, seed: int = 0, scale: float = 1.0) -> torch.Tensor:
     return scale * torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
@@ -33,9 +70,7 @@ def layer_norm(fn: Callable) -> bool:
     cases = [("(2, 3, 4) input", lambda: case((2, 3, 4), 0, 0.0, 1.0)),
              ("(5, 16) input, mean 3, std 10", lambda: case((5, 16), 3, 3.0, 10.0)),
              ("(1, 7, 64) input", lambda: case((1, 7, 64), 6, -1.0, 0.1))]
-    return _report("layer_norm", fn, cases,
-                   "mu = x.mean(-1, keepdim=True); var = ((x - mu)**2).mean(-1, keepdim=True) (divide by C, "
-                   "not C - 1); return (x - mu) / torch.sqrt(var + eps) * weight + bias.")
+    return _report("layer_norm", fn, cases, HINTS["layer_norm"])
 
 
 def ffn_forward(fn: Callable) -> bool:
@@ -52,8 +87,7 @@ def ffn_forward(fn: Callable) -> bool:
         return _close(fn(x, w1, b1, w2, b2), want, atol=1e-4)
 
     cases = [("B=2, T=3, C=4", lambda: case(2, 3, 4, 0)), ("B=1, T=5, C=16", lambda: case(1, 5, 16, 10))]
-    return _report("ffn_forward", fn, cases,
-                   "h = F.gelu(x @ w1.T + b1, approximate='tanh')  # (B, T, 4C); return h @ w2.T + b2  # (B, T, C).")
+    return _report("ffn_forward", fn, cases, HINTS["ffn_forward"])
 
 
 def pre_norm_block(fn: Callable) -> bool:
@@ -75,9 +109,7 @@ def pre_norm_block(fn: Callable) -> bool:
         return _close(got, want)
 
     cases = [("C=8, 2 heads", lambda: case(8, 2, 5, 0)), ("C=16, 4 heads", lambda: case(16, 4, 7, 1))]
-    return _report("pre_norm_block", fn, cases,
-                   "normalize, then the sublayer, then add: x = x + block.attn(block.ln_1(x)); "
-                   "return x + block.mlp(block.ln_2(x)). (LayerNorm after the addition is post-norm.)")
+    return _report("pre_norm_block", fn, cases, HINTS["pre_norm_block"])
 
 
 def stable_cross_entropy(fn: Callable) -> bool:
@@ -96,11 +128,9 @@ def stable_cross_entropy(fn: Callable) -> bool:
         if got.numel() != 1:
             return False, f"expected one number (the mean over the N positions), got shape {tuple(got.shape)}"
         if not torch.isfinite(got).all():
-            return False, f"got {got.item()}: exp() of large logits overflows; subtract the row maximum first"
+            return False, f"got {got.item()}: exp() of large logits overflows float32"
         return _close(got.reshape(()), F.cross_entropy(logits, targets), atol=1e-4)
 
     cases = [("N=6, V=5", lambda: case(6, 5, 1.0, 0)), ("N=32, V=65", lambda: case(32, 65, 3.0, 2)),
              ("logits of size 1,000", lambda: case(8, 10, 1000.0, 4))]
-    return _report("stable_cross_entropy", fn, cases,
-                   "log_probs = logits - logsumexp(logits), where logsumexp(z) = m + log(sum(exp(z - m))) with "
-                   "m the row maximum; loss = -log_probs[range(N), targets].mean().")
+    return _report("stable_cross_entropy", fn, cases, HINTS["stable_cross_entropy"])

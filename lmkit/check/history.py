@@ -13,6 +13,33 @@ from ._grader import _report
 
 __all__: list[str] = ["nats_to_bits", "bigram_sampler", "count_ngrams"]
 
+#: The graduated hints of each check: the k-th failure shows the k-th (see :mod:`lmkit.check`).
+HINTS: dict[str, list[str]] = {
+    "nats_to_bits": [
+        "nats and bits are the same quantity measured with different logarithms (natural log for nats, "
+        "log base 2 for bits), so they differ by a constant factor. Which unit is larger?",
+        "one nat is more than one bit (e > 2), so a cross-entropy has more bits than nats. Apply the "
+        "change-of-base rule for logarithms, log_2 x = ln x / ln 2, to every -log p in the average.",
+    ],
+    "bigram_sampler": [
+        "each new id is drawn at random from the row of the previous id, after normalizing that row "
+        "to probabilities; the id you draw then becomes the previous id for the next draw.",
+        "keep the previous id in a variable (it starts as `start`) and loop `length` times: turn "
+        "counts[previous] into probabilities, draw one index with torch.multinomial and the generator "
+        "you were given, and record it.",
+        "torch.multinomial returns a tensor of shape (1,): convert it with int() before using it as a "
+        "row index, and return only the new ids, not `start`.",
+    ],
+    "count_ngrams": [
+        "an n-gram here is a run of n consecutive characters; count each distinct one once, however "
+        "often it occurs.",
+        "the n-grams start at positions 0, 1, ..., len(text) - n (the last one ends with the text); a "
+        "Python set keeps one copy of each.",
+        "a text shorter than n has no n-gram at all: the answer there is 0, and no shorter tail of the "
+        "text counts as an n-gram.",
+    ],
+}
+
 
 def nats_to_bits(fn: Callable[[float], float]) -> bool:
     """``fn(h)`` converts a cross-entropy ``h`` in nats into bits.
@@ -29,7 +56,7 @@ def nats_to_bits(fn: Callable[[float], float]) -> bool:
             return math.isclose(float(got), want, rel_tol=1e-9, abs_tol=1e-12), \
                 f"{h:.4f} nats: got {float(got):.6g} bits, expected {want:.6g}"
         cases.append((f"h={h:.4f}", case))
-    return _report("nats_to_bits", fn, cases, "a nat uses log base e, a bit log base 2: divide by math.log(2).")
+    return _report("nats_to_bits", fn, cases, HINTS["nats_to_bits"])
 
 
 def _ids(out) -> list[int]:
@@ -88,8 +115,7 @@ def bigram_sampler(fn: Callable) -> bool:
                     ("no pair with count zero", never_an_unseen_pair),
                     ("frequencies", frequencies_follow_the_counts),
                     ("seeded", uses_the_generator)],
-                   "loop length times: p = counts[prev] / counts[prev].sum(); "
-                   "prev = int(torch.multinomial(p, 1, generator=generator)); append prev.")
+                   HINTS["bigram_sampler"])
 
 
 def count_ngrams(fn: Callable[[str, int], int]) -> bool:
@@ -104,5 +130,4 @@ def count_ngrams(fn: Callable[[str, int], int]) -> bool:
             got = fn(text, n)
             return got == want(text, n), f"{text!r}, n={n}: got {got}, expected {want(text, n)}"
         cases.append((f"{text!r}, n={n}", case))
-    return _report("count_ngrams", fn, cases,
-                   "collect text[i:i+n] for every i from 0 to len(text)-n into a set and return its size.")
+    return _report("count_ngrams", fn, cases, HINTS["count_ngrams"])

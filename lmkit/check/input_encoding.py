@@ -14,6 +14,42 @@ from ._grader import _close, _report
 
 __all__: list[str] = ["bpe_pair_counts", "bpe_encode_chunk", "bpe_vocab", "embedding_onehot"]
 
+#: The graduated hints of each check: what is wrong and where to look first, then more specific; never
+#: the answer.
+HINTS: dict[str, list[str]] = {
+    "bpe_pair_counts": [
+        "each key of chunk_counts is a chunk that occurs f times in the text (f is its value), so every "
+        "pair inside it occurs f times too, not once.",
+        "walk over the adjacent pairs of each chunk (each id with the one after it) and add the chunk's "
+        "count for every pair you meet: a pair that appears twice inside one chunk is added twice.",
+        "a chunk of a single id holds no pair and adds nothing, and no chunks at all give empty counts; "
+        "return the counts (a dict or a Counter), not None.",
+    ],
+    "bpe_encode_chunk": [
+        "encoding replays the merges learned in training, in their order: it does not count pairs in the "
+        "new chunk. A merge learned earlier (a smaller new id) has priority over a later one.",
+        "repeat: among the adjacent pairs of the current ids, keep those that are keys of merges, take the "
+        "one whose new id is smallest and replace all its occurrences, left to right (as `merge` does).",
+        "stop as soon as no adjacent pair is a key of merges; a chunk of zero or one id has nothing to "
+        "merge. (Applying every merge once, in the order learned, gives the same result.)",
+    ],
+    "bpe_vocab": [
+        "the vocabulary has one entry per id: the 256 single bytes first, then one entry per merge, "
+        "256 + len(merges) entries in all.",
+        "id i below 256 stands for the one-byte string of value i; the new id of a merge (a, b) stands for "
+        "the bytes of a followed by the bytes of b (bytes, not ids).",
+        "build the entries in the order the merges were learned (a dict keeps it), so that a and b "
+        "already have their bytes when a later merge uses them.",
+    ],
+    "embedding_onehot": [
+        "a one-hot vector has V entries, a single 1 at the token's id; multiplying a (V,) one-hot by the "
+        "(V, C) table W picks out one row of W. Do this for every (b, t) at once.",
+        "take the number of classes V from W, not from the ids (a batch need not contain the largest id), "
+        "and convert the one-hot tensor, which holds integers, to W's dtype before the product.",
+        "shapes: (B, T) ids give (B, T, V) one-hots, and (B, T, V) @ (V, C) is (B, T, C).",
+    ],
+}
+
 _TEXT = ("the cat sat on the mat; the rat ate the oat. that hat? a thin thing then, these those. "
          "naïve café, 你好你好, 🙂🙂 ") * 3
 
@@ -56,9 +92,7 @@ def bpe_pair_counts(fn: Callable) -> bool:
     cc3 = dict(Counter(tuple(w.encode("utf-8")) for w in words))
     cases = [("one chunk, one pair", lambda: case(cc1)), ("weighted chunks, a repeated pair", lambda: case(cc2)),
              ("a real text's chunks", lambda: case(cc3)), ("no chunks", lambda: case({}))]
-    return _report("bpe_pair_counts", fn, cases,
-                   "for each chunk ids with count f, add f to counts[(a, b)] for every (a, b) in zip(ids, ids[1:]); "
-                   "a pair that occurs twice inside one chunk counts twice (times f); one-id chunks add nothing.")
+    return _report("bpe_pair_counts", fn, cases, HINTS["bpe_pair_counts"])
 
 
 def bpe_encode_chunk(fn: Callable) -> bool:
@@ -68,18 +102,21 @@ def bpe_encode_chunk(fn: Callable) -> bool:
     the result must be what lmkit's :class:`~lmkit.BPETokenizer` produces for that chunk: the
     earliest-learned merge that applies goes first.
     """
-    merges = _small_merges()
-    ref = _tok.BPETokenizer(merges)
+    learned = _small_merges()
+    # merges where the order decides: "bc" was learned before "ab", so "abc" is a|bc, not ab|c; a
+    # leftmost-first, latest-first or most-frequent-first rule gets these wrong
+    ordered = {(98, 99): 256, (97, 98): 257, (257, 99): 258, (120, 120): 259, (120, 97): 260}
 
-    def case(s):
+    def case(s, merges):
         ids = list(s.encode("utf-8"))
-        return _eq(fn(list(ids), dict(merges)), ref._encode_chunk(list(ids)))
+        want = _tok.BPETokenizer(merges)._encode_chunk(list(ids))
+        return _eq(fn(list(ids), dict(merges)), want)
 
-    cases = [(repr(s), lambda s=s: case(s)) for s in [" the", " that", "x", "", " thethe", "你好你好", " cat sat"]]
-    return _report("bpe_encode_chunk", fn, cases,
-                   "repeat: among the adjacent pairs of ids, find the one with the smallest new id in merges; "
-                   "stop if none is in merges; else replace it everywhere, left to right. (Applying every merge "
-                   "once, in the order learned, gives the same result.)")
+    cases = [(repr(s), lambda s=s: case(s, learned))
+             for s in [" the", " that", "x", "", " thethe", "你好你好", " cat sat"]]
+    cases += [(f"{s!r} with merges {ordered}", lambda s=s: case(s, ordered))
+              for s in ["abc", "xabcab", "xxabab"]]
+    return _report("bpe_encode_chunk", fn, cases, HINTS["bpe_encode_chunk"])
 
 
 def bpe_vocab(fn: Callable) -> bool:
@@ -98,9 +135,8 @@ def bpe_vocab(fn: Callable) -> bool:
         bad = next((i for i in want if got.get(i) != want[i]), None)
         return bad is None, "" if bad is None else f"id {bad}: got {got.get(bad)!r}, expected {want[bad]!r}"
 
-    return _report("bpe_vocab", fn, [(f"{n} merges", lambda n=n: case(n)) for n in (0, 5, 40)],
-                   "start with {i: bytes([i]) for i in range(256)}; then for (a, b), new_id in merges.items() "
-                   "(in order): vocab[new_id] = vocab[a] + vocab[b].")
+    cases = [(f"{n} merges", lambda n=n: case(n)) for n in (0, 5, 40)]
+    return _report("bpe_vocab", fn, cases, HINTS["bpe_vocab"])
 
 
 def embedding_onehot(fn: Callable) -> bool:
@@ -119,6 +155,4 @@ def embedding_onehot(fn: Callable) -> bool:
     cases = [("one sequence", lambda: case(torch.tensor([[3, 1, 4, 1, 5]]))),
              ("a batch with the last id", lambda: case(batch)),
              ("one token", lambda: case(torch.tensor([[0]])))]
-    return _report("embedding_onehot", fn, cases,
-                   "F.one_hot(idx, num_classes=W.shape[0]) is (B, T, V) of ints: convert it to W.dtype, then @ W "
-                   "gives (B, T, C). Use V = W.shape[0], not idx.max() + 1.")
+    return _report("embedding_onehot", fn, cases, HINTS["embedding_onehot"])

@@ -14,6 +14,43 @@ from ._grader import _close, _report
 
 __all__: list[str] = ["softmax_temperature", "kl_divergence", "add_k_bigram", "perplexity_from_logits"]
 
+#: The graduated hints of each check: the k-th failure shows the k-th (see :mod:`lmkit.check`).
+HINTS: dict[str, list[str]] = {
+    "softmax_temperature": [
+        "divide the logits by tau first, then exponentiate and normalize over the last dimension "
+        "(dim=-1), so that every row sums to 1 whatever the shape of the input.",
+        "for logits in the hundreds exp overflows to inf, and inf / inf is nan. Softmax does not change "
+        "when the same constant is subtracted from every logit of a row: which constant makes the "
+        "largest exponent exactly 0?",
+        "take that maximum over the last dimension with keepdim=True, so that it broadcasts against "
+        "the logits, for 1-D and 2-D inputs alike.",
+    ],
+    "kl_divergence": [
+        "KL(p || q) is the average, weighted by p, of log(p / q) with the natural logarithm: one term "
+        "per entry, summed.",
+        "where p is 0 the term is 0 by convention, but computed directly it is 0 * (-inf) = nan: keep "
+        "only the entries where p > 0 (a boolean mask works on both tensors).",
+        "KL is not symmetric: the weights and the numerator are p's, the denominator is q's. Return the "
+        "value in nats, as a float.",
+    ],
+    "add_k_bigram": [
+        "row a is the distribution of the id that follows a: count the pairs (a, b) of consecutive ids "
+        "into a (V, V) table whose rows are indexed by the first id of the pair.",
+        "add k to every count, zeros included, and divide each row by its own new total: the row's "
+        "count plus k for each of the V possible next ids.",
+        "every row must sum to 1, including the row of an id that never occurs as a context (it comes "
+        "out uniform). Work in float64 to match the reference to 1e-6.",
+    ],
+    "perplexity_from_logits": [
+        "perplexity is the exponential of the mean cross-entropy in nats: turn the logits into "
+        "log-probabilities, take the one of each target, and average.",
+        "use a stable log-softmax over the last dimension (not the log of a softmax), pick entry "
+        "targets[i] of row i, and remember the minus sign: cross-entropy is the mean of -log p.",
+        "exponentiate with base e, not 2 (the cross-entropy is in nats), and return one number. All-zero "
+        "logits must give exactly V.",
+    ],
+}
+
 
 def softmax_temperature(fn: Callable[[torch.Tensor, float], torch.Tensor]) -> bool:
     """``fn(logits, tau)`` returns softmax(logits / tau) over the last dimension.
@@ -30,9 +67,7 @@ def softmax_temperature(fn: Callable[[torch.Tensor, float], torch.Tensor]) -> bo
         def case(logits=logits, tau=tau):
             return _close(fn(logits.clone(), tau), torch.softmax(logits / tau, dim=-1), atol=1e-6)
         cases.append((desc, case))
-    return _report("softmax_temperature", fn, cases,
-                   "divide the logits by tau, subtract the maximum of the last dimension (it cancels in the "
-                   "ratio and keeps exp from overflowing), exponentiate, divide by the sum over the last dimension.")
+    return _report("softmax_temperature", fn, cases, HINTS["softmax_temperature"])
 
 
 def _kl(p: torch.Tensor, q: torch.Tensor) -> float:
@@ -59,8 +94,7 @@ def kl_divergence(fn: Callable[[torch.Tensor, torch.Tensor], float]) -> bool:
             got, want = float(got), _kl(p, q)
             return math.isclose(got, want, rel_tol=1e-6, abs_tol=1e-9), f"got {got:.6f}, expected {want:.6f} nats"
         cases.append((desc, case))
-    return _report("kl_divergence", fn, cases,
-                   "sum p * log(p / q) over the entries where p > 0 (0 log 0 = 0), with the natural log.")
+    return _report("kl_divergence", fn, cases, HINTS["kl_divergence"])
 
 
 def _add_k_bigram(ids: list[int], V: int, k: float) -> torch.Tensor:
@@ -82,9 +116,7 @@ def add_k_bigram(fn: Callable[[list[int], int, float], torch.Tensor]) -> bool:
         def case(ids=ids, V=V, k=k):
             return _close(fn(list(ids), V, k), _add_k_bigram(ids, V, k), atol=1e-6)
         cases.append((desc, case))
-    return _report("add_k_bigram", fn, cases,
-                   "count C[a, b] = number of times b follows a; then P[a, b] = (C[a, b] + k) / (C[a].sum() + k * V). "
-                   "Every row sums to 1, even a row whose counts are all zero.")
+    return _report("add_k_bigram", fn, cases, HINTS["add_k_bigram"])
 
 
 def perplexity_from_logits(fn: Callable[[torch.Tensor, torch.Tensor], float]) -> bool:
@@ -103,6 +135,4 @@ def perplexity_from_logits(fn: Callable[[torch.Tensor, torch.Tensor], float]) ->
             got, want = float(got), math.exp(float(F.cross_entropy(logits, targets)))
             return math.isclose(got, want, rel_tol=1e-5), f"got {got:.6g}, expected {want:.6g}"
         cases.append((desc, case))
-    return _report("perplexity_from_logits", fn, cases,
-                   "log-softmax the logits (torch.log_softmax is stable), pick the log-probability of each target, "
-                   "average their negatives (the cross-entropy in nats) and exponentiate.")
+    return _report("perplexity_from_logits", fn, cases, HINTS["perplexity_from_logits"])

@@ -15,6 +15,36 @@ from ._grader import _close, _report
 
 __all__: list[str] = ["add_positions", "pair_wavelength", "permutation_test"]
 
+#: The graduated hints of each check: the k-th failure shows the k-th hint; none gives the code away.
+HINTS: dict[str, list[str]] = {
+    "add_positions": [
+        "P has one row per token, shape (B, T, C): the embedding of the token at position t plus the "
+        "vector of position t itself (0, 1, ..., T - 1), whatever the token is.",
+        "look the token embeddings up by the ids in idx, but the position vectors by position, not by "
+        "token id: position t uses row t of wpe.",
+        "only the first T rows of wpe are used (T = idx.shape[1]); a (T, C) tensor added to a (B, T, C) "
+        "tensor is broadcast over the batch.",
+    ],
+    "pair_wavelength": [
+        "the wavelength is the number of positions after which pair i's sine and cosine repeat, that is, "
+        "one full turn of 2π radians.",
+        "pair i turns by ω_i = base^(-2i/C) radians per position; count how many positions one full turn "
+        "takes at that rate.",
+        "test pair 0: it turns 1 radian per position, so it repeats after 2π ≈ 6.28 positions, and the "
+        "later pairs turn more slowly, so their wavelengths are longer.",
+    ],
+    "permutation_test": [
+        "equivariant means that permuting the input's positions permutes the output's rows the same way: "
+        "compare f of the permuted input with the permuted output of f, not with f(x) itself.",
+        "draw a random order of the T positions (torch.randperm), index the positions axis of x (dimension "
+        "1) with it, apply the same indexing to f(x), and compare the two with torch.allclose and a small "
+        "tolerance; return a Python bool.",
+        "one permutation can be fooled: a function that is not equivariant may still agree on a lucky "
+        "permutation. Try several random permutations and return True only if every one agrees.",
+    ],
+}
+
+
 
 def add_positions(fn: Callable) -> bool:
     """``fn(idx, wte, wpe)`` returns P = E + p, shape (B, T, C).
@@ -32,9 +62,7 @@ def add_positions(fn: Callable) -> bool:
     cases = [("one sequence, T=5", lambda: case(torch.tensor([[3, 1, 4, 1, 5]]))),
              ("a batch, T=16 (the whole table)", lambda: case(torch.randint(0, 11, (3, 16), generator=g))),
              ("repeated token", lambda: case(torch.tensor([[7, 7, 7]])))]
-    return _report("add_positions", fn, cases,
-                   "E = wte[idx] is (B, T, C); the positions are 0..T-1, so p = wpe[:T] (or wpe[torch.arange(T)]), "
-                   "(T, C); E + p broadcasts over the batch. Index wpe by position, not by token id.")
+    return _report("add_positions", fn, cases, HINTS["add_positions"])
 
 
 def pair_wavelength(fn: Callable) -> bool:
@@ -49,10 +77,8 @@ def pair_wavelength(fn: Callable) -> bool:
         return math.isclose(float(got), want, rel_tol=1e-6), f"i={i}, C={C}, base={base:g}: got {float(got):.6g}, " \
                                                             f"expected {want:.6g}"
 
-    return _report("pair_wavelength", fn, [(f"i={i}, C={C}, base={b:g}", lambda a=(i, C, b): case(*a))
-                                           for i, C, b in cases_in],
-                   "pair i turns at the angular frequency 1 / base**(2*i/C) radians per position; one full turn "
-                   "(2π radians) takes 2π·base**(2*i/C) positions. Pair 0 has wavelength 2π.")
+    cases = [(f"i={i}, C={C}, base={b:g}", lambda a=(i, C, b): case(*a)) for i, C, b in cases_in]
+    return _report("pair_wavelength", fn, cases, HINTS["pair_wavelength"])
 
 
 def _attend(causal: bool, positions: bool = False) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -94,7 +120,5 @@ def permutation_test(fn: Callable) -> bool:
             return False, f"return True or False, got {type(got).__name__}"
         return bool(got) == want, f"returned {bool(got)}, expected {want}"
 
-    return _report("permutation_test", fn, [(desc, lambda f=f, w=w: case(f, w)) for desc, f, w in functions],
-                   "draw a few random permutations perm = torch.randperm(T); compare f(x[:, perm]) with "
-                   "f(x)[:, perm] (equivariance: the output rows move with the input rows), "
-                   "using torch.allclose with a small tolerance.")
+    cases = [(desc, lambda f=f, w=w: case(f, w)) for desc, f, w in functions]
+    return _report("permutation_test", fn, cases, HINTS["permutation_test"])
