@@ -39,3 +39,20 @@ def test_a_verdict_shows_nothing_in_a_notebook():
     assert verdict._ipython_display_() is None
     from IPython.core.formatters import DisplayFormatter
     assert DisplayFormatter().format(verdict) == ({}, {})
+
+
+@pytest.mark.parametrize("name", check.CHECKS)
+def test_hints_are_graduated(name, capsys):
+    """The first failure shows the first of two or more hints, the next failure the next one; a quiet run
+    prints nothing and does not move the hints on."""
+    fn = getattr(check, name)
+    assert not fn(_stub)
+    first = capsys.readouterr().out
+    assert "Hint 1 of " in first, first
+    total = int(first.split("Hint 1 of ")[1].split(":")[0])
+    assert total >= 2, f"{name} has a single hint"
+    with check.quiet():
+        assert not fn(_stub)
+    assert capsys.readouterr().out == ""
+    assert not fn(_stub)
+    assert "Hint 2 of " in capsys.readouterr().out

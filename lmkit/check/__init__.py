@@ -1,31 +1,35 @@
-"""Checks for the book's exercises: ``lmkit.check.<name>(your_function)`` prints ✅ or ❌ and returns a bool.
+"""Checks for the book's exercises: ``lmkit.check.<name>(your_function)`` prints ✅ or ❌ and returns a verdict.
 
 Each check runs your function on a few cases and compares it with a tested reference. On a failure it
 says which case failed and how, and gives a hint; failing again gives a more specific hint, and no
 hint gives the answer away. A check never raises because of your code. ``with lmkit.check.quiet():``
 runs checks silently. One module per chapter, named after the chapter's file.
 """
-from . import (blocks_and_batches, design_document_code, ffn_residual_norm, generation, gpt_from_scratch,
-               history, input_encoding, language_models, positional_encoding, preliminaries, self_attention,
-               training_shakespeare)
+from . import (blocks_and_batches, design_document_code, embeddings, ffn_residual_norm, generation,
+               gpt_from_scratch, history, input_encoding, language_models, position_math, positional_encoding,
+               preliminaries, scaled_dot_product_attention, self_attention, training_math, training_shakespeare)
 from ._grader import quiet
 from .blocks_and_batches import *  # noqa: F403
 from .design_document_code import *  # noqa: F403
+from .embeddings import *  # noqa: F403
 from .ffn_residual_norm import *  # noqa: F403
 from .generation import *  # noqa: F403
 from .gpt_from_scratch import *  # noqa: F403
 from .history import *  # noqa: F403
 from .input_encoding import *  # noqa: F403
 from .language_models import *  # noqa: F403
+from .position_math import *  # noqa: F403
 from .positional_encoding import *  # noqa: F403
 from .preliminaries import *  # noqa: F403
+from .scaled_dot_product_attention import *  # noqa: F403
 from .self_attention import *  # noqa: F403
+from .training_math import *  # noqa: F403
 from .training_shakespeare import *  # noqa: F403
 
-#: The chapter of each check module, by the chapter's file (chapters/<part>/<module>.ipynb).
+#: The check modules in the order of the chapters (each named after its chapter's file).
 MODULES = [preliminaries, history, language_models, input_encoding, blocks_and_batches, self_attention,
-           positional_encoding, ffn_residual_norm, design_document_code, gpt_from_scratch, training_shakespeare,
-           generation]
+           positional_encoding, ffn_residual_norm, embeddings, scaled_dot_product_attention, position_math,
+           training_math, design_document_code, gpt_from_scratch, training_shakespeare, generation]
 
 #: The names of every check, in the order of the chapters.
 CHECKS = [name for m in MODULES for name in m.__all__]

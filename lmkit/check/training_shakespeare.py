@@ -17,7 +17,7 @@ __all__: list[str] = ["lr_schedule", "get_batch", "train_loop"]
 
 
 def lr_schedule(fn: Callable[[int], float]) -> bool:
-    """``fn(it)``: the learning rate at step ``it`` for a peak of 1e-3, a floor of 1e-4, 100 warmup steps, 2,000 steps."""
+    """``fn(it)``: the learning rate at step ``it`` (peak 1e-3, floor 1e-4, 100 warmup steps, 2,000 in all)."""
     kw = dict(lr=1e-3, min_lr=1e-4, warmup_iters=100, max_iters=2000)
     its = [0, 50, 99, 100, 500, 1050, 1999, 2000, 2500]
 
