@@ -152,6 +152,24 @@ def known_chars(fn: str, value: object, stoi: dict) -> None:
                  f"({len(stoi)} characters); train the tokenizer on text that contains it")
 
 
+def specials(fn: str, names: list, chars: Sequence[str] = ()) -> None:
+    for name in names:
+        if not isinstance(name, str) or not name:
+            fail(fn, f"specials must be non-empty strings such as '<pad>', got {name!r}")
+    if len(set(names)) != len(names):
+        fail(fn, f"specials must not repeat a name, got {names!r}")
+    clash = [name for name in names if name in chars]
+    if clash:
+        fail(fn, f"special token {clash[0]!r} is also an ordinary character of the vocabulary; "
+                 "give specials names no text contains as one character, such as '<pad>'")
+
+
+def special_name(fn: str, name: object, known: dict) -> None:
+    if name not in known:
+        fail(fn, f"name must be one of the tokenizer's special tokens {list(known)}, got {name!r}; "
+                 "add it with specials=[...] when you create the tokenizer")
+
+
 def merges(fn: str, merges: dict) -> None:
     n = 256
     for (a, b), new_id in merges.items():
@@ -198,6 +216,33 @@ def attention_inputs(fn: str, q: object, k: object, v: object, mask: object, cau
             fits = False
         if not fits:
             fail(fn, f"mask of shape {tuple(mask.shape)} does not broadcast to the scores' shape {scores}")
+
+
+def key_mask(fn: str, mask: object, B: int, T: int, name: str = "mask") -> None:
+    """A (B, T) boolean mask, True at real tokens, with at least one real token per row."""
+    if not isinstance(mask, Tensor) or mask.dtype != torch.bool or tuple(mask.shape) != (B, T):
+        what = f"dtype {mask.dtype}, " if isinstance(mask, Tensor) else ""
+        fail(fn, f"{name} must be a boolean tensor of shape {(B, T)}, True at real tokens (as pad_batch "
+                 f"returns it), got {what}{_got(mask)}")
+    if mask.device.type == "cpu" and not bool(mask.any(dim=1).all()):
+        row = int((~mask.any(dim=1)).nonzero()[0])
+        fail(fn, f"{name} row {row} has no real token: every sequence needs at least one")
+
+
+def class_targets(fn: str, targets: object, B: int, n_classes: int) -> None:
+    if not isinstance(targets, Tensor) or targets.shape != (B,) or targets.is_floating_point():
+        fail(fn, f"targets must be a ({B},) tensor of integer class labels, got {_got(targets)}")
+    if targets.device.type == "cpu" and (int(targets.min()) < 0 or int(targets.max()) >= n_classes):
+        fail(fn, f"targets must be labels in 0 .. {n_classes - 1}, got {targets.tolist()[:10]}")
+
+
+def cross_inputs(fn: str, x: object, memory: object, mask: object, C: int) -> None:
+    embeddings(fn, "x", x, C)
+    embeddings(fn, "memory", memory, C)
+    if memory.shape[0] != x.shape[0]:
+        fail(fn, f"memory must have x's batch size {x.shape[0]}, got shape {tuple(memory.shape)}")
+    if mask is not None:
+        key_mask(fn, mask, memory.shape[0], memory.shape[1])
 
 
 def heads(fn: str, n_embd: int, n_head: int, n_kv_head: int | None = None) -> None:
@@ -478,6 +523,21 @@ def text_dataset(fn: str, name: object, datasets: dict) -> None:
         texts = [n for n, d in datasets.items() if len(d.files) == 1 and d.files[0].name.endswith(".txt")]
         fail(fn, f"name={name!r} is not one text file but {files}; use fetch({name!r}) to get their paths, "
                  f"or load_text one of {texts}")
+
+
+def pad_args(fn: str, seqs: object, pad_id: object, max_len: object) -> None:
+    if isinstance(seqs, (str, Tensor)) or not isinstance(seqs, Sequence) or not seqs:
+        fail(fn, f"seqs must be a non-empty list of id lists, got {_got(seqs)}")
+    if not _is_int(pad_id):
+        fail(fn, f"pad_id must be an int (the tokenizer's special_id('<pad>')), got {_got(pad_id)}")
+    if max_len is not None:
+        positive_int(fn, "max_len", max_len)
+    for i, s in enumerate(seqs):
+        s = s.tolist() if isinstance(s, Tensor) else s
+        if isinstance(s, str) or not isinstance(s, Sequence) or not all(_is_int(t) for t in s):
+            fail(fn, f"seqs[{i}] must be a list of int token ids, got {_got(s)}; encode the text first")
+        if len(s) == 0:
+            fail(fn, f"seqs[{i}] is empty; every sequence needs at least one token")
 
 
 def split_args(fn: str, data: object, frac: object) -> None:

@@ -7,7 +7,7 @@ against it. Input checks live in :mod:`lmkit._validate`.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import torch
@@ -83,6 +83,8 @@ class MultiHeadAttention(nn.Module):
     share ``n_kv_head`` key/value heads, n_head / n_kv_head queries each (1: multi-query attention,
     Shazeer 2019), and the KV cache stores only the shared heads. With a ``rotary`` module, queries and
     keys are rotated by their positions (RoPE) instead of the model adding a position table.
+    ``causal=False`` lets every position see every other (an encoder, chapters/part5/sentiment); a
+    ``mask`` (B, T_k), True at real tokens, keeps padding out of every softmax.
     Runs on PyTorch's fused ``F.scaled_dot_product_attention``; inside :func:`capture_attention` it
     runs :func:`scaled_dot_product_attention` from this module instead and keeps its weights.
     """
@@ -102,7 +104,7 @@ class MultiHeadAttention(nn.Module):
         self.keep_weights = False  # set by capture_attention()
         self.weights: Tensor | None = None  # (B, H, T, T_k) when keep_weights
 
-    def forward(self, x: Tensor, kv_cache: KVCache | None = None) -> Tensor:
+    def forward(self, x: Tensor, kv_cache: KVCache | None = None, mask: Tensor | None = None) -> Tensor:
         _v.embeddings("MultiHeadAttention", "x", x, self.n_embd)
         B, T, C = x.shape  # batch, time, channels
         H, H_kv, D = self.n_head, self.n_kv_head, self.head_dim
@@ -116,30 +118,69 @@ class MultiHeadAttention(nn.Module):
             q, k = self.rotary(q, start), self.rotary(k, start)
         if kv_cache is not None:
             k, v = kv_cache.update(self.layer_idx, k, v)  # (B, H_kv, T_past + T, D)
+        if mask is not None:
+            _v.key_mask("MultiHeadAttention", mask, B, k.shape[-2])
         if H_kv != H:  # grouped-query: each k/v head serves H / H_kv query heads
             k = k.repeat_interleave(H // H_kv, dim=1)  # (B, H, T_k, D)
             v = v.repeat_interleave(H // H_kv, dim=1)
-        y = self._attend(q, k, v)  # (B, H, T, D)
+        y = self._attend(q, k, v, mask)  # (B, H, T, D)
         y = y.transpose(1, 2).contiguous().view(B, T, C)  # heads side by side again
         return self.resid_dropout(self.c_proj(y))
 
-    def _attend(self, q: Tensor, k: Tensor, v: Tensor) -> Tensor:
+    def _attend(self, q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = None) -> Tensor:
         p = self.dropout if self.training else 0.0
-        if self.keep_weights:  # the formula, slower, to look at the weights
-            y, self.weights = scaled_dot_product_attention(q, k, v, causal=self.causal)
-            return y if not p else F.dropout(self.weights, p) @ v
         T, T_k = q.shape[-2], k.shape[-2]
-        if self.causal and 1 < T < T_k:  # new queries after a cached prefix
-            allowed = torch.ones(T, T_k, dtype=torch.bool, device=q.device)
-            allowed = allowed.tril(diagonal=T_k - T)  # the prefix and their own past
-            return F.scaled_dot_product_attention(q, k, v, attn_mask=allowed, dropout_p=p)
-        causal = self.causal and T > 1
-        return F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=causal)
+        allowed = None if mask is None else mask[:, None, None, :]  # (B, 1, 1, T_k): no weight on padding
+        if self.keep_weights:  # the formula, slower, to look at the weights
+            y, self.weights = scaled_dot_product_attention(q, k, v, allowed, causal=self.causal)
+            return y if not p else F.dropout(self.weights, p) @ v
+        if self.causal and T > 1 and (T < T_k or allowed is not None):
+            past = torch.ones(T, T_k, dtype=torch.bool, device=q.device)
+            past = past.tril(diagonal=T_k - T)  # a cached prefix and each query's own past
+            allowed = past if allowed is None else allowed & past
+        elif self.causal and T > 1:
+            return F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=allowed, dropout_p=p)
+
+
+class CrossAttention(MultiHeadAttention):
+    """Multi-head cross-attention (encoder-decoder attention, Vaswani et al. 2017): the queries come from
+    the decoder's states ``x`` (B, T, C), the keys and values from the encoder's output ``memory``
+    (B, S, C), so every target position can look at every source position.
+
+    Taught in chapters/part5/machine_translation. ``mask`` (B, S), True at real source tokens.
+    """
+
+    def __init__(self, n_embd: int, n_head: int, *, dropout: float = 0.0, bias: bool = True, layer_idx: int = 0):
+        nn.Module.__init__(self)
+        _v.heads("CrossAttention", n_embd, n_head)
+        self.n_embd, self.n_head, self.n_kv_head, self.head_dim = n_embd, n_head, n_head, n_embd // n_head
+        self.c_q = nn.Linear(n_embd, n_embd, bias=bias)  # queries from the decoder
+        self.c_kv = nn.Linear(n_embd, 2 * n_embd, bias=bias)  # keys and values from the encoder
+        self.c_proj = nn.Linear(n_embd, n_embd, bias=bias)
+        self.dropout = dropout
+        self.resid_dropout = nn.Dropout(dropout)
+        self.causal, self.layer_idx, self.rotary = False, layer_idx, None
+        self.keep_weights = False
+        self.weights: Tensor | None = None  # (B, H, T, S) when keep_weights
+
+    def forward(self, x: Tensor, memory: Tensor, mask: Tensor | None = None) -> Tensor:  # type: ignore[override]
+        _v.cross_inputs("CrossAttention", x, memory, mask, self.n_embd)
+        B, T, C = x.shape
+        S, H, D = memory.shape[1], self.n_head, self.head_dim
+        q = self.c_q(x).view(B, T, H, D).transpose(1, 2)  # (B, H, T, D)
+        k, v = self.c_kv(memory).split(C, dim=2)
+        k = k.view(B, S, H, D).transpose(1, 2)  # (B, H, S, D)
+        v = v.view(B, S, H, D).transpose(1, 2)  # (B, H, S, D)
+        y = self._attend(q, k, v, mask)  # (B, H, T, D)
+        y = y.transpose(1, 2).contiguous().view(B, T, C)
+        return self.resid_dropout(self.c_proj(y))
 
 
 @contextmanager
-def capture_attention(model: nn.Module) -> Iterator[list[Tensor]]:
-    """Keep the attention weights of every :class:`MultiHeadAttention` in ``model``.
+def capture_attention(model: nn.Module | Iterable[nn.Module]) -> Iterator[list[Tensor]]:
+    """Keep the attention weights of every :class:`MultiHeadAttention` (and :class:`CrossAttention`) in
+    ``model``, or of the attention layers in a list, in that list's order.
 
     ::
 
@@ -147,9 +188,13 @@ def capture_attention(model: nn.Module) -> Iterator[list[Tensor]]:
             model(idx)
         weights[0]  # layer 0's weights, (B, H, T, T); filled when the block ends
 
+        with capture_attention([b.cross_attn for b in model.decoder.h]) as cross:
+            ...
+
     Inside the block the layers compute attention from the formula (slower, same result).
     """
-    layers = [m for m in model.modules() if isinstance(m, MultiHeadAttention)]
+    modules = model.modules() if isinstance(model, nn.Module) else [m for x in model for m in x.modules()]
+    layers = [m for m in modules if isinstance(m, MultiHeadAttention)]
     weights: list[Tensor] = []
     for m in layers:
         m.keep_weights, m.weights = True, None

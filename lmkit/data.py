@@ -1,19 +1,20 @@
-"""From a sequence of token ids to training examples: a train/validation split, and random batches of
-fixed-length blocks with their next-token targets.
+"""From a sequence of token ids to training examples: a train/validation split, random batches of
+fixed-length blocks with their next-token targets, and padded batches of sentences of different lengths.
 
 Taught in chapters/part2/blocks_and_batches and used for training in
-chapters/part4/training_shakespeare. The data sets themselves (pinned downloads) are in
+chapters/part4/training_shakespeare; :func:`pad_batch` in chapters/part5/sentiment. The data sets themselves (pinned downloads) are in
 :mod:`lmkit.datasets`; input checks live in :mod:`lmkit._validate`.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TypeVar
 
 import torch
 
 from . import _validate as _v
 
-__all__ = ["get_batch", "train_val_split"]
+__all__ = ["get_batch", "pad_batch", "train_val_split"]
 
 S = TypeVar("S", str, list, torch.Tensor)
 
@@ -43,3 +44,22 @@ def get_batch(data: torch.Tensor, batch_size: int, block_size: int, *, generator
     offsets = ix.to(data.device)[:, None] + torch.arange(block_size, device=data.device)  # (B, T)
     x, y = data[offsets].long(), data[offsets + 1].long()  # (B, T) each
     return (x, y) if device is None else (x.to(device), y.to(device))
+
+
+def pad_batch(seqs: Sequence[Sequence[int]], pad_id: int, *, max_len: int | None = None
+              ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sentences of different lengths as one batch: ids (B, T) padded on the right with ``pad_id`` to
+    the longest (each first cut to ``max_len``), and a mask (B, T), True at real tokens.
+
+    Attention layers take the mask so that no position attends to padding; a loss ignores the padded
+    positions (``-1`` targets).
+    """
+    _v.pad_args("pad_batch", seqs, pad_id, max_len)
+    seqs = [list(s)[:max_len] for s in seqs]
+    T = max(len(s) for s in seqs)
+    ids = torch.full((len(seqs), T), pad_id, dtype=torch.long)  # (B, T)
+    mask = torch.zeros(len(seqs), T, dtype=torch.bool)  # (B, T)
+    for b, s in enumerate(seqs):
+        ids[b, : len(s)] = torch.tensor(s, dtype=torch.long)
+        mask[b, : len(s)] = True
+    return ids, mask

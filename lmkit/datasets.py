@@ -7,19 +7,24 @@ file in this order:
 2. the user cache ``$LMKIT_CACHE``, else ``$XDG_CACHE_HOME/lmkit``, else ``~/.cache/lmkit``;
 3. a download from the pinned URL, checked against its sha256 and written atomically.
 
-Used from chapters/part1/history on; the data sets are listed in the README. Batching is in
+Used from chapters/part1/history on; the data sets are listed in the README. The loaders of the
+Part V data sets (:func:`load_polarity`, :func:`load_translation_pairs`, :func:`load_cnn_dailymail`)
+return them as published, in file order: splitting is the chapter's business. Batching is in
 :mod:`lmkit.data`.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import http.client
 import os
 import tempfile
 import time
 import urllib.error
 import urllib.request
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +40,10 @@ __all__ = [
     "cache_dir",
     "download",
     "fetch",
+    "load_cnn_dailymail",
+    "load_polarity",
     "load_text",
+    "load_translation_pairs",
 ]
 
 
@@ -341,3 +349,38 @@ def load_text(name: str = "tinyshakespeare", *, progress: bool = True) -> str:
     _v.text_dataset("load_text", name, DATASETS)
     (path,) = fetch(name, progress=progress).values()
     return path.read_text(encoding="utf-8")
+
+
+def load_polarity(*, progress: bool = True) -> tuple[list[str], list[int]]:
+    """The sentence-polarity data set (Pang & Lee 2005): 10,662 sentences and their labels, 1 positive
+    and 0 negative, the 5,331 positive ones first, in file order (lower-cased and tokenized as published).
+    Taught in chapters/part5/sentiment."""
+    paths = fetch("rt-polarity", progress=progress)
+    texts: list[str] = []
+    labels: list[int] = []
+    for name, label in (("rt-polarity.pos", 1), ("rt-polarity.neg", 0)):
+        lines = paths[name].read_text(encoding="utf-8").splitlines()
+        texts += [line.strip() for line in lines if line.strip()]
+        labels += [label] * sum(1 for line in lines if line.strip())
+    return texts, labels
+
+
+def load_translation_pairs(*, progress: bool = True) -> list[tuple[str, str]]:
+    """The Tatoeba English-Chinese pairs: 20,133 ``(english, chinese)`` tuples in file order (the file
+    sorts them by length; the Chinese mixes simplified and traditional characters). Taught in
+    chapters/part5/machine_translation."""
+    (path,) = fetch("tatoeba-cmn-eng", progress=progress).values()
+    pairs = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        en, zh = line.split("\t")[:2]
+        pairs.append((en.strip(), zh.strip()))
+    return pairs
+
+
+def load_cnn_dailymail(*, progress: bool = True) -> list[dict[str, str]]:
+    """The 100 CNN/DailyMail articles of the sample, each ``{"id", "article", "highlights"}``; the
+    highlights (the reference summary) hold one sentence per line. Taught in chapters/part5/summarization."""
+    (path,) = fetch("cnn-dailymail-sample", progress=progress).values()
+    with zipfile.ZipFile(path) as z, z.open("train_sample.csv") as f:
+        rows = csv.DictReader(io.TextIOWrapper(f, encoding="utf-8"))
+        return [{"id": r["id"], "article": r["article"], "highlights": r["highlights"]} for r in rows]

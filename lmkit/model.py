@@ -119,17 +119,17 @@ class SwiGLU(nn.Module):
 class Block(nn.Module):
     """One pre-norm Transformer block: x + attn(norm(x)), then x + mlp(norm(x))."""
 
-    def __init__(self, config: GPTConfig, layer_idx: int = 0, rotary: Rotary | None = None):
+    def __init__(self, config: GPTConfig, layer_idx: int = 0, rotary: Rotary | None = None, causal: bool = True):
         super().__init__()
         self.ln_1 = norm(config)
         self.attn = MultiHeadAttention(config.n_embd, config.n_head, n_kv_head=config.n_kv_head,
                                        dropout=config.dropout, bias=config.bias, layer_idx=layer_idx,
-                                       rotary=rotary)
+                                       rotary=rotary, causal=causal)
         self.ln_2 = norm(config)
         self.mlp = SwiGLU(config) if config.mlp == "swiglu" else MLP(config)
 
-    def forward(self, x: Tensor, kv_cache: KVCache | None = None) -> Tensor:
-        x = x + self.attn(self.ln_1(x), kv_cache)
+    def forward(self, x: Tensor, kv_cache: KVCache | None = None, mask: Tensor | None = None) -> Tensor:
+        x = x + self.attn(self.ln_1(x), kv_cache, mask)
         return x + self.mlp(self.ln_2(x))
 
 

@@ -46,31 +46,40 @@ SPLIT_PATTERN = GPT2_SPLIT_PATTERN if HAVE_REGEX else RE_SPLIT_PATTERN
 
 
 class CharTokenizer:
-    """One id per character, in the order of ``chars`` (``train`` sorts the characters of a text).
+    """One id per character, in the order of ``chars`` (``train`` sorts the characters of a text), then
+    one id per special token such as ``"<pad>"`` or ``"<eos>"`` (:attr:`specials`; chapters/part5).
 
     Introduced in chapter 3, Input encoding.
     """
 
-    def __init__(self, chars: str | list[str]) -> None:
-        chars = list(chars)
+    def __init__(self, chars: str | list[str], specials: Iterable[str] = ()) -> None:
+        chars, specials = list(chars), list(specials)
         _v.char_vocabulary("CharTokenizer", chars)
+        _v.specials("CharTokenizer", specials, chars)
         self.chars: list[str] = chars
         self.stoi: dict[str, int] = {c: i for i, c in enumerate(chars)}
-        self.itos: dict[int, str] = dict(enumerate(chars))
+        self.itos: dict[int, str] = dict(enumerate(chars + specials))
+        #: special token → id; specials take the ids after the characters and never come out of encode
+        self.specials: dict[str, int] = {name: len(chars) + i for i, name in enumerate(specials)}
 
     @classmethod
-    def train(cls, text: str) -> CharTokenizer:
-        """A tokenizer whose vocabulary is the sorted set of characters of ``text``.
+    def train(cls, text: str, specials: Iterable[str] = ()) -> CharTokenizer:
+        """A tokenizer whose vocabulary is the sorted set of characters of ``text``, then ``specials``.
 
         Introduced in chapter 3, Input encoding.
         """
         _v.text("CharTokenizer.train", "text", text, non_empty=True)
-        return cls(sorted(set(text)))
+        return cls(sorted(set(text)), specials)
 
     @property
     def vocab_size(self) -> int:
-        """The number of characters (ids are ``0 .. vocab_size - 1``)."""
-        return len(self.chars)
+        """The number of characters and special tokens (ids are ``0 .. vocab_size - 1``)."""
+        return len(self.itos)
+
+    def special_id(self, name: str) -> int:
+        """The id of special token ``name`` (for example ``"<pad>"``)."""
+        _v.special_name("CharTokenizer.special_id", name, self.specials)
+        return self.specials[name]
 
     def __len__(self) -> int:
         return self.vocab_size
@@ -88,20 +97,22 @@ class CharTokenizer:
         _v.known_chars("CharTokenizer.encode", text, self.stoi)
         return [self.stoi[c] for c in text]
 
-    def decode(self, ids: Iterable[int]) -> str:
-        """The text of a sequence of ids (a list or a 1-D tensor).
+    def decode(self, ids: Iterable[int], *, skip_specials: bool = False) -> str:
+        """The text of a sequence of ids (a list or a 1-D tensor); a special token is written as its name,
+        or left out with ``skip_specials=True``.
 
         Introduced in chapter 3, Input encoding.
         """
         ids = _v.id_list("CharTokenizer.decode", "ids", ids, self.vocab_size)
-        return "".join(self.itos[i] for i in ids)
+        skip = set(self.specials.values()) if skip_specials else set()
+        return "".join(self.itos[i] for i in ids if i not in skip)
 
     def save(self, path: str | Path) -> None:
         """Write the tokenizer to a JSON file.
 
         Introduced in chapter 3, Input encoding.
         """
-        data = {"type": "CharTokenizer", "chars": self.chars}
+        data = {"type": "CharTokenizer", "chars": self.chars, "specials": list(self.specials)}
         Path(path).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
@@ -112,7 +123,7 @@ class CharTokenizer:
         """
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         _v.saved_type("CharTokenizer.load", path, data, "CharTokenizer")
-        return cls(data["chars"])
+        return cls(data["chars"], data.get("specials", ()))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -145,11 +156,14 @@ class BPETokenizer:
     where the ``regex`` module is installed, else :data:`RE_SPLIT_PATTERN`), so merges never cross
     a chunk boundary: a word and the space before it can merge, two words cannot.
     ``merges`` maps a pair of ids to the id it becomes, in the order the merges were learned.
+    Special tokens (``specials``, such as GPT-2's ``"<|endoftext|>"``) take the ids after the merges;
+    encode never produces them from text.
 
     Introduced in chapter 3, Input encoding.
     """
 
-    def __init__(self, merges: dict[tuple[int, int], int] | None = None, pattern: str | None = None) -> None:
+    def __init__(self, merges: dict[tuple[int, int], int] | None = None, pattern: str | None = None,
+                 specials: Iterable[str] = ()) -> None:
         self.merges: dict[tuple[int, int], int] = {}
         self.vocab: dict[int, bytes] = {i: bytes([i]) for i in range(256)}
         _v.merges("BPETokenizer", merges or {})
@@ -158,12 +172,23 @@ class BPETokenizer:
             self.vocab[new_id] = self.vocab[a] + self.vocab[b]
         self.pattern = SPLIT_PATTERN if pattern is None else pattern
         self._split = _compile(self.pattern)
+        self.specials: dict[str, int] = {}
+        self._add_specials(specials)
+
+    def _add_specials(self, specials: Iterable[str]) -> None:
+        specials = list(specials)
+        _v.specials("BPETokenizer", specials)
+        for name in specials:
+            self.specials[name] = len(self.vocab)
+            self.vocab[self.specials[name]] = name.encode("utf-8")
 
     @classmethod
     def train(
-        cls, text: str, vocab_size: int, *, verbose: bool = False, pattern: str | None = None
+        cls, text: str, vocab_size: int, *, verbose: bool = False, pattern: str | None = None,
+        specials: Iterable[str] = (),
     ) -> BPETokenizer:
-        """Learn ``vocab_size - 256`` merges from ``text``: each time, merge the most frequent pair.
+        """Learn ``vocab_size - 256`` merges from ``text``: each time, merge the most frequent pair;
+        then add ``specials`` (not counted in ``vocab_size``).
 
         Ties go to the smallest pair of ids. Training stops early when no pair occurs twice, so
         the vocabulary can come out smaller than ``vocab_size``. Pairs are counted once per
@@ -210,12 +235,18 @@ class BPETokenizer:
                       f"{tok.vocab[new_id]!r} ({top} occurrences)")
         if verbose and len(tok.vocab) < vocab_size:
             print(f"stopped at vocab_size={len(tok.vocab)}: no pair occurs twice")
+        tok._add_specials(specials)
         return tok
 
     @property
     def vocab_size(self) -> int:
-        """256 byte ids plus the number of merges."""
+        """256 byte ids plus the number of merges and of special tokens."""
         return len(self.vocab)
+
+    def special_id(self, name: str) -> int:
+        """The id of special token ``name`` (for example ``"<|endoftext|>"``)."""
+        _v.special_name("BPETokenizer.special_id", name, self.specials)
+        return self.specials[name]
 
     def __len__(self) -> int:
         return self.vocab_size
@@ -254,13 +285,15 @@ class BPETokenizer:
             out.extend(cache[chunk])
         return out
 
-    def decode(self, ids: Iterable[int]) -> str:
-        """The text of a sequence of ids; bytes that are not valid UTF-8 become U+FFFD.
+    def decode(self, ids: Iterable[int], *, skip_specials: bool = False) -> str:
+        """The text of a sequence of ids; bytes that are not valid UTF-8 become U+FFFD. A special token
+        is written as its name, or left out with ``skip_specials=True``.
 
         Introduced in chapter 3, Input encoding.
         """
         ids = _v.id_list("BPETokenizer.decode", "ids", ids, self.vocab_size)
-        data = b"".join(self.vocab[i] for i in ids)
+        skip = set(self.specials.values()) if skip_specials else set()
+        data = b"".join(self.vocab[i] for i in ids if i not in skip)
         return data.decode("utf-8", errors="replace")
 
     def save(self, path: str | Path) -> None:
@@ -272,6 +305,7 @@ class BPETokenizer:
             "type": "BPETokenizer",
             "pattern": self.pattern,
             "merges": [[a, b, new_id] for (a, b), new_id in self.merges.items()],
+            "specials": list(self.specials),
         }
         Path(path).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
@@ -284,4 +318,4 @@ class BPETokenizer:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         _v.saved_type("BPETokenizer.load", path, data, "BPETokenizer")
         merges = {(a, b): new_id for a, b, new_id in data["merges"]}
-        return cls(merges, pattern=data.get("pattern"))
+        return cls(merges, pattern=data.get("pattern"), specials=data.get("specials", ()))

@@ -11,7 +11,8 @@ import math
 import pytest
 import torch
 
-from lmkit import attention, data, datasets, generation, model, ngram, plot, positional, tokenizers, training, widgets
+from lmkit import (attention, data, datasets, generation, model, ngram, plot, positional, seq2seq, tokenizers, training,
+                   widgets)
 
 CFG = model.GPTConfig(vocab_size=11, block_size=8, n_layer=1, n_head=2, n_embd=8)
 
@@ -155,6 +156,36 @@ CASES = [
      ["attentions"]),
     ("explorer empty", lambda: widgets.attention_stack([], []), ValueError, ["attentions"]),
     ("explorer str tokens", lambda: widgets.attention_stack([torch.rand(1, 3, 3)], "abc"), ValueError, ["tokens"]),
+    # padded batches, special tokens, encoders and encoder-decoders
+    ("pad_batch empty", lambda: data.pad_batch([], 0), ValueError, ["seqs"]),
+    ("pad_batch text", lambda: data.pad_batch(["abc"], 0), ValueError, ["seqs"]),
+    ("pad_batch empty row", lambda: data.pad_batch([[1], []], 0), ValueError, ["seqs[1]"]),
+    ("pad_batch pad_id", lambda: data.pad_batch([[1]], "<pad>"), ValueError, ["pad_id"]),
+    ("specials clash", lambda: tokenizers.CharTokenizer("ab", specials=["a"]), ValueError, ["special"]),
+    ("specials repeat", lambda: tokenizers.BPETokenizer(specials=["<s>", "<s>"]), ValueError, ["specials"]),
+    ("special_id unknown", lambda: _char().special_id("<pad>"), ValueError, ["name", "specials"]),
+    ("encoder mask shape", lambda: seq2seq.Encoder(CFG)(ids, torch.ones(1, 3, dtype=torch.bool)),
+     ValueError, ["mask"]),
+    ("encoder mask dtype", lambda: seq2seq.Encoder(CFG)(ids, torch.ones(1, 4)), ValueError, ["mask", "boolean"]),
+    ("encoder mask empty row", lambda: seq2seq.Encoder(CFG)(ids, torch.zeros(1, 4, dtype=torch.bool)),
+     ValueError, ["mask", "real token"]),
+    ("encoder idx range", lambda: seq2seq.Encoder(CFG)(torch.full((1, 4), 11)), ValueError, ["idx", "vocab_size"]),
+    ("classifier n_classes", lambda: seq2seq.Classifier(CFG, 1), ValueError, ["n_classes"]),
+    ("classifier pooling", lambda: seq2seq.Classifier(CFG, 2, pooling="max"), ValueError, ["pooling"]),
+    ("classifier targets", lambda: seq2seq.Classifier(CFG, 2)(ids, targets=torch.tensor([2])), ValueError,
+     ["targets"]),
+    ("classifier targets shape", lambda: seq2seq.Classifier(CFG, 2)(ids, targets=torch.zeros(1, 4).long()),
+     ValueError, ["targets"]),
+    ("seq2seq n_embd", lambda: seq2seq.EncoderDecoder(CFG, model.GPTConfig(n_embd=16, n_head=2)), ValueError,
+     ["n_embd"]),
+    ("seq2seq targets shape", lambda: seq2seq.EncoderDecoder(CFG, CFG)(ids, ids, targets=ids[:, :2]), ValueError,
+     ["targets"]),
+    ("seq2seq tgt too long", lambda: seq2seq.EncoderDecoder(CFG, CFG)(ids, torch.zeros(1, 9).long()), ValueError,
+     ["block_size"]),
+    ("cross memory width", lambda: attention.CrossAttention(8, 2)(x4, torch.randn(2, 3, 4)), ValueError,
+     ["memory"]),
+    ("cross memory batch", lambda: attention.CrossAttention(8, 2)(x4, torch.randn(1, 3, 8)), ValueError,
+     ["batch"]),
 ]
 
 

@@ -394,3 +394,24 @@ def test_get_batch_generator_and_device() -> None:
 def test_get_batch_bad_input(args, message) -> None:
     with pytest.raises(ValueError, match=message):
         data.get_batch(*args)
+
+
+@needs_offline
+def test_part5_loaders_read_the_published_files() -> None:
+    texts, labels = datasets.load_polarity(progress=False)
+    assert len(texts) == len(labels) == 10_662 and sum(labels) == 5_331
+    assert labels[0] == 1 and labels[-1] == 0 and all(isinstance(t, str) and t for t in texts)
+    pairs = datasets.load_translation_pairs(progress=False)
+    assert len(pairs) == 20_133 and pairs[0] == ("Hi.", "嗨。")
+    assert all(en and zh and "\t" not in en + zh for en, zh in pairs)
+    articles = datasets.load_cnn_dailymail(progress=False)
+    assert len(articles) == 100 and len({a["id"] for a in articles}) == 100
+    assert all(len(a["article"]) > len(a["highlights"]) > 0 for a in articles)
+
+
+def test_pad_batch_pads_on_the_right_and_masks_the_padding() -> None:
+    ids, mask = data.pad_batch([[5, 6, 7], [8], torch.tensor([9, 10])], pad_id=0)
+    assert ids.tolist() == [[5, 6, 7], [8, 0, 0], [9, 10, 0]] and ids.dtype == torch.long
+    assert mask.tolist() == [[True] * 3, [True, False, False], [True, True, False]]
+    ids, mask = data.pad_batch([[5, 6, 7], [8]], pad_id=1, max_len=2)
+    assert ids.tolist() == [[5, 6], [8, 1]] and mask.sum().item() == 3

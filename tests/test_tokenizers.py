@@ -383,3 +383,22 @@ def test_bad_arguments() -> None:
         BPETokenizer({(97, 98): 300})
     with pytest.raises(ValueError, match=r"merges must give ids 256, 257, \.\.\. in order"):
         BPETokenizer({(97, 400): 256})
+
+
+@pytest.mark.parametrize("make", [
+    lambda sp: CharTokenizer.train("hello world", specials=sp),
+    lambda sp: BPETokenizer.train("hello hello world world " * 5, 262, specials=sp),
+])
+def test_special_tokens_take_the_last_ids_and_survive_save(make, tmp_path):
+    plain, tok = make(()), make(("<pad>", "<eos>"))
+    assert tok.vocab_size == plain.vocab_size + 2
+    assert tok.specials == {"<pad>": plain.vocab_size, "<eos>": plain.vocab_size + 1}
+    assert tok.special_id("<eos>") == plain.vocab_size + 1
+    if isinstance(tok, BPETokenizer):  # the text "<pad>" is bytes, never the special token
+        assert tok.encode("hello <pad>") == plain.encode("hello <pad>")
+    ids = tok.encode("hello") + [tok.special_id("<eos>"), tok.special_id("<pad>")]
+    assert tok.decode(ids) == "hello<eos><pad>"
+    assert tok.decode(ids, skip_specials=True) == "hello"
+    tok.save(tmp_path / "t.json")
+    again = type(tok).load(tmp_path / "t.json")
+    assert again.specials == tok.specials and again.decode(ids) == tok.decode(ids)
