@@ -368,6 +368,25 @@ def test_citations_and_doc_links_resolve():
     assert not problems, "\n".join(problems)
 
 
+def test_ref_labels_exist_and_untitled_refs_point_at_headings():
+    """{ref}`label` takes its text from the heading after the label; a label before anything else (an
+    admonition, a paragraph) needs {ref}`text <label>`, or Sphinx warns and the -W build fails."""
+    texts = markdown_texts()
+    following: dict[str, str] = {}  # label -> the first non-empty line after it
+    for _, text in texts:
+        for m in re.finditer(r"^\(([\w-]+)\)=[ \t]*\n\s*(\S.*)$", text, re.MULTILINE):
+            following[m.group(1)] = m.group(2)
+    problems = []
+    for path, text in texts:
+        for titled, label in re.findall(r"\{ref\}`([^`<]*<)?([^`>]+)>?`", text):
+            if label not in following:
+                problems.append(f"{rel(path)}: {{ref}} to unknown label {label!r}")
+            elif not titled and not following[label].startswith("#"):
+                problems.append(f"{rel(path)}: {{ref}}`{label}` needs its text ({{ref}}`the note <{label}>`): "
+                                f"the label is not followed by a heading")
+    assert not problems, "\n".join(problems)
+
+
 # ---------------------------------------------------------------------------------- README and CI
 
 
