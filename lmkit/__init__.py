@@ -2,9 +2,10 @@
 
 One module per idea, each taught in a chapter that its docstring names: ``datasets`` (the pinned data
 sets), ``data`` (splits and batches), ``ngram`` (count-based n-gram models), ``tokenizers``
-(characters, byte-level BPE), ``attention``, ``positional`` (positional encodings), ``model`` (a GPT), ``seq2seq`` (encoders and encoder-decoders),
-``training``, ``generation``, ``plot``, ``widgets`` (the explorers) and ``check`` (the exercises'
-checks). Input checks for all of them live in one private module, ``_validate``.
+(characters, byte-level BPE), ``attention``, ``positional`` (positional encodings), ``model`` (a GPT),
+``seq2seq`` (encoders and encoder-decoders), ``training``, ``generation``, ``plot``, ``widgets`` (the
+explorers) and ``check`` (the exercises' checks). Input checks for all of them live in one private
+module, ``_validate``.
 
 The names used most are here at the top: ``lmkit.GPT``, ``lmkit.train``, ``lmkit.generate`` ...
 """

@@ -18,6 +18,9 @@ from torch import Tensor
 from . import _validate as _v
 from .positional import Rotary
 
+__all__ = ["KVCache", "CrossAttention", "MultiHeadAttention", "capture_attention", "causal_mask",
+           "scaled_dot_product_attention"]
+
 
 def causal_mask(T: int, device: torch.device | str | None = None) -> Tensor:
     """A (T, T) boolean mask, True where position t may look: at itself and at the past (row t: 0..t)."""

@@ -2,8 +2,8 @@
 fixed-length blocks with their next-token targets, and padded batches of sentences of different lengths.
 
 Taught in chapters/part2/blocks_and_batches and used for training in
-chapters/part4/training_shakespeare; :func:`pad_batch` in chapters/part5/sentiment. The data sets themselves (pinned downloads) are in
-:mod:`lmkit.datasets`; input checks live in :mod:`lmkit._validate`.
+chapters/part4/training_shakespeare; :func:`pad_batch` in chapters/part5/sentiment. The data sets
+themselves (pinned downloads) are in :mod:`lmkit.datasets`; input checks live in :mod:`lmkit._validate`.
 """
 from __future__ import annotations
 

@@ -11,6 +11,8 @@ from torch import Tensor
 from . import _validate as _v
 from .model import GPT
 
+__all__ = ["generate", "sample_next", "top_k_filter", "top_p_filter"]
+
 
 def top_k_filter(logits: Tensor, k: int) -> Tensor:
     """Keep the ``k`` largest logits of the last dimension; set the others to -inf."""

@@ -23,6 +23,8 @@ from . import _validate as _v
 from .attention import KVCache, MultiHeadAttention
 from .positional import Rotary
 
+__all__ = ["GPT", "GPTConfig", "LLAMA", "MLP", "Block", "RMSNorm", "SwiGLU", "norm"]
+
 
 @dataclass
 class GPTConfig:

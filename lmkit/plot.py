@@ -13,6 +13,8 @@ import numpy as np
 
 from . import _validate as _v
 
+__all__ = ["COLORS", "STYLE", "attention_heatmap", "loss_curves", "prob_bars", "use_style"]
+
 COLORS = ["#1f5fa8", "#d9480f", "#2b8a3e", "#862e9c", "#e67700", "#495057"]
 
 STYLE = {

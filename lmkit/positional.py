@@ -17,6 +17,9 @@ from torch import Tensor
 
 from . import _validate as _v
 
+__all__ = ["PositionalEncoding", "Rotary", "apply_rope", "frequencies", "rope_cos_sin", "rotate_half",
+           "sinusoidal_encoding", "wavelengths"]
+
 
 def frequencies(C: int, base: float = 10000.0) -> Tensor:
     """The C/2 angular frequencies ω_i = base^(-2i/C), i = 0 .. C/2 - 1 (radians per position). Chapter 6.

@@ -22,6 +22,9 @@ from torch import Tensor
 from . import _validate as _v
 from .data import get_batch
 
+__all__ = ["History", "TrainConfig", "configure_optimizer", "estimate_loss", "evaluate", "lr_schedule", "native_bf16",
+           "pick_device", "set_seed", "train"]
+
 
 def set_seed(seed: int = 0) -> None:
     """Seed Python, NumPy and PyTorch so that a chapter gives the same numbers on every run."""

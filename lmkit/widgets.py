@@ -15,6 +15,8 @@ import numpy as np
 from . import _validate as _v
 from . import plot
 
+__all__ = ["attention_explorer", "attention_stack", "draw_attention"]
+
 
 def _to_numpy(x) -> np.ndarray:
     if hasattr(x, "detach"):  # a torch tensor
