@@ -59,10 +59,31 @@ def normalize(path: Path) -> None:
                 merged.append(out)
         if "outputs" in cell:
             cell["outputs"] = merged
+    # widget model ids are random UUIDs, and the stored state is sorted by them: rename them in an order
+    # that does not depend on them (the widgets in the order the cells display them, each followed by the
+    # models it refers to), so that re-executing an unchanged notebook gives the same file
+    widgets = nb.get("metadata", {}).get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    state = widgets.get("state", {})
+    order: list[str] = []
+
+    def visit(model_id: str) -> None:
+        todo = [model_id]
+        while todo:
+            m = todo.pop(0)
+            if m in state and m not in order:
+                order.append(m)
+                todo += re.findall(r"IPY_MODEL_([0-9a-f]{32})", json.dumps(state[m], sort_keys=True))
+
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            visit(out.get("data", {}).get("application/vnd.jupyter.widget-view+json", {}).get("model_id", ""))
+    blank = re.compile(r"[0-9a-f]{32}")
+    for m in sorted(set(state) - set(order), key=lambda m: blank.sub("", json.dumps(state[m], sort_keys=True))):
+        visit(m)  # models no output shows, ordered by their content
+    if state:
+        widgets["state"] = {m: state[m] for m in order}
     text = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
-    # widget model ids are random UUIDs: rename them in order of creation, so that they are stable too
-    state = nb.get("metadata", {}).get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
-    for i, old in enumerate(state.get("state", {})):
+    for i, old in enumerate(order):
         text = text.replace(old, hashlib.md5(f"{path.name}:{i}".encode()).hexdigest())
     path.write_text(text, encoding="utf-8")
 
