@@ -288,6 +288,16 @@ def test_code_fits_the_page(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NB_IDS)
+def test_figures_have_alt_text(path):
+    """Every figure a reader sees carries alt text (myst-nb's `mystnb.image.alt` cell metadata)."""
+    missing = [i for i, c in enumerate(code_cells(read_nb(path)))
+               if any("image/png" in o.get("data", {}) for o in c.get("outputs", []))
+               and not tags(c) & {"remove-cell", "remove-output", "check"}
+               and not c.get("metadata", {}).get("mystnb", {}).get("image", {}).get("alt")]
+    assert not missing, f"code cells {missing} show a figure without alt text (metadata mystnb.image.alt)"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NB_IDS)
 def test_notebook_has_no_svg(path):
     for i, cell in enumerate(code_cells(read_nb(path))):
         for out in cell.get("outputs", []):
