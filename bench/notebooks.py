@@ -9,7 +9,9 @@ size of the kernel and nbconvert together, as GNU time reports for the largest p
 folder, as a reader's Jupyter would. Without ``--inplace`` the executed copy goes to a temporary folder and
 the committed notebook is untouched; with it, the committed notebook is replaced by the executed one (this
 is how authors re-execute a chapter: cell timing metadata is not recorded, so re-executing a notebook whose
-outputs did not change leaves the file unchanged). ``--markdown FILE`` also writes the table as Markdown.
+outputs did not change leaves the file unchanged). ``--inplace`` also sets LMKIT_STATIC_EXPLORERS=1, so that
+every ``lmkit.widgets.explorer`` stores its static twin for the book's pages (a reader's run skips it).
+``--markdown FILE`` also writes the table as Markdown.
 Budgets from the course plan: each chapter at most 180 s and 4 GB, the whole book at most 40 min.
 """
 from __future__ import annotations
@@ -132,6 +134,8 @@ def main() -> None:
         print("note: LMKIT_DATA is not set: data sets are read from the cache or downloaded", file=sys.stderr)
     else:  # the kernels start in the chapters' folders: a relative path would point elsewhere there
         os.environ["LMKIT_DATA"] = str(Path(os.environ["LMKIT_DATA"]).expanduser().resolve())
+    if args.inplace:
+        os.environ["LMKIT_STATIC_EXPLORERS"] = "1"
     notebooks = [p.resolve() for p in args.notebooks] or toc_notebooks()
     rows, total = [], 0.0
     for nb in notebooks:

@@ -28,6 +28,12 @@ def _got(x: object) -> str:
     return f"shape {tuple(x.shape)}" if isinstance(x, Tensor) else type(x).__name__
 
 
+def _compiling() -> bool:
+    """True while torch.compile traces a model (checks that read tensor values would break its graph)."""
+    compiler = getattr(torch, "compiler", None)
+    return bool(compiler is not None and hasattr(compiler, "is_compiling") and compiler.is_compiling())
+
+
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -93,8 +99,9 @@ def token_ids(fn: str, name: str, x: object, vocab_size: int | None = None, *, d
               allow_ignore: bool = False) -> None:
     """Integer token ids in [0, vocab_size) (or -1, "ignore this position", if allowed).
 
-    The range is checked only on the CPU: on a GPU, reading the minimum and maximum would make the
-    device wait for every kernel queued before it, on every call.
+    The range is checked only on the CPU and outside ``torch.compile``: on a GPU, reading the minimum and
+    maximum would make the device wait for every kernel queued before it, on every call; in a compiled
+    model it would break the graph in two at every forward pass.
     """
     shape = {1: "a 1-D tensor", 2: "a (B, T) tensor"}.get(dims, "a tensor")
     if not isinstance(x, Tensor):
@@ -106,7 +113,7 @@ def token_ids(fn: str, name: str, x: object, vocab_size: int | None = None, *, d
         fail(fn, f"{name} must hold integer token ids (torch.long), got dtype {x.dtype}; encode the text first")
     if x.numel() == 0:
         fail(fn, f"{name} is empty (shape {tuple(x.shape)}); give at least one token")
-    if vocab_size is not None and x.device.type == "cpu":
+    if vocab_size is not None and x.device.type == "cpu" and not _compiling():
         lo, hi = int(x.min()), int(x.max())
         if lo < (-1 if allow_ignore else 0) or hi >= vocab_size:
             bad = hi if hi >= vocab_size else lo
@@ -670,3 +677,25 @@ def prob_bars(fn: str, p, labels: Sequence) -> None:
         fail(fn, f"probs has {len(p)} probabilities but {len(labels)} labels")
     if not np.isfinite(p).all():
         fail(fn, "probs contains NaN or infinite values (did the model's loss diverge?)")
+
+
+def explorer_args(fn: str, draw, controls, alt, grid, max_frames) -> None:
+    if not callable(draw):
+        fail(fn, f"fn must be a function that draws or prints, got {type(draw).__name__}")
+    if not isinstance(controls, dict) or not controls:
+        fail(fn, f"controls must be a non-empty dict of ipywidgets controls, got {controls!r}")
+    for name, w in controls.items():
+        if not hasattr(w, "value") or not hasattr(w, "observe"):
+            fail(fn, f"controls[{name!r}] must be an ipywidgets control, got {type(w).__name__}")
+    if not isinstance(alt, str) or not alt.strip():
+        fail(fn, f"alt must describe the figure in words, got {alt!r}")
+    if grid is not None:
+        if not isinstance(grid, dict):
+            fail(fn, f"grid must be a dict of value lists, got {type(grid).__name__}")
+        for name, values in grid.items():
+            if name not in controls:
+                fail(fn, f"grid names {name!r}, which is not one of the controls {list(controls)}")
+            if isinstance(values, (str, bytes)) or not hasattr(values, "__len__") or len(values) == 0:
+                fail(fn, f"grid[{name!r}] must be a non-empty list of values, got {values!r}")
+    if not _is_int(max_frames) or max_frames < 1:
+        fail(fn, f"max_frames must be a positive int, got {max_frames!r}")

@@ -5,13 +5,15 @@ The book is built once per test session into a temporary folder (the README's fi
 installs). The browser test needs Chromium (Debian's package), the `playwright` Python package and the
 npm packages that the pages load from CDNs (MathJax, the widget manager, RequireJS): `.ci/run` installs
 them (see .ci/browser_deps.sh) and sets LMKIT_BROWSER_TEST=1, which turns a missing piece into a failure
-instead of a skip. Screenshots are saved under $LMKIT_ARTIFACTS (default: _build/test-artifacts).
+instead of a skip; LMKIT_CHROMIUM names a Chromium binary elsewhere (GitHub's workflow uses playwright's).
+Screenshots are saved under $LMKIT_ARTIFACTS (default: _build/test-artifacts).
 """
 from __future__ import annotations
 
 import functools
 import html.parser
 import http.server
+import json
 import os
 import re
 import shutil
@@ -124,7 +126,7 @@ def _browser_pieces():
         from playwright.sync_api import sync_playwright
     except ImportError:
         return "the playwright package is not installed (pip install playwright)"
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    chromium = os.environ.get("LMKIT_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     if not chromium:
         return "Chromium is not installed (Debian: apt-get install chromium)"
     modules = Path(os.environ.get("LMKIT_NODE_MODULES", ROOT / ".ci" / "node_modules"))
@@ -198,3 +200,95 @@ def test_page_renders_in_a_browser(browser_page, path):
         assert "Large Language Models" in page.title()
     page.screenshot(path=str(ARTIFACTS / (path.replace("/", "_").replace(".html", ".png"))), full_page=False)
     assert not [u for u in unserved if "mathjax" in u], unserved
+
+
+def _static_explorers() -> dict[str, int]:
+    """Each page whose notebook builds explorers with a static twin, and how many it builds."""
+    import sys
+
+    import nbformat
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_book import EXPLORER_CALL, toc_notebooks
+
+    found = {}
+    for nb_path in toc_notebooks():
+        cells = [c for c in nbformat.read(nb_path, as_version=4).cells if c.cell_type == "code"]
+        n = sum(bool(EXPLORER_CALL.search(c.source)) for c in cells)
+        if n:
+            found[nb_path.relative_to(ROOT).with_suffix(".html").as_posix()] = n
+    return found
+
+
+STATIC_EXPLORERS = _static_explorers()
+
+
+@pytest.mark.parametrize("path", sorted(STATIC_EXPLORERS))
+def test_explorers_move_on_the_static_page(browser_page, path):
+    """On the rendered page, the precomputed twin is shown instead of the live widget (which needs a
+    kernel), and moving its slider changes the figure or text that the reader sees."""
+    page, base, _ = browser_page
+    page.goto(base + path, wait_until="load")
+    boxes = page.locator(".lmkit-static")
+    assert boxes.count() == STATIC_EXPLORERS[path]
+    for k in range(boxes.count()):
+        box = boxes.nth(k)
+        assert box.is_visible(), "the static explorer is hidden on the page"
+        output = box.locator("xpath=ancestor::div[contains(concat(' ', @class, ' '), ' cell_output ')][1]")
+        assert output.locator("script[type='application/vnd.jupyter.widget-view+json']").count() == 1
+        assert output.locator(".widget-interact, .jupyter-widgets, .widget-vbox").filter(
+            visible=True).count() == 0, "the live widget, which cannot move here, is still shown"
+
+        def seen(box=box) -> str:
+            frame = box.locator(".lmkit-static-frame:not([hidden])")
+            assert frame.count() == 1, "exactly one frame should be visible"
+            img = frame.locator("img")
+            if img.count():
+                assert img.first.evaluate("i => i.complete && i.naturalWidth > 0"), "a frame did not load"
+            return frame.inner_html()
+
+        before = seen()
+        slider = box.locator("input[type=range]").first
+        top = int(slider.get_attribute("max"))
+        target = 0 if int(slider.input_value()) != 0 else top
+        slider.evaluate("(e, v) => { e.value = v; e.dispatchEvent(new Event('input')); }", target)
+        label = slider.locator("xpath=following-sibling::output").inner_text()
+        assert seen() != before, f"moving the slider of explorer {k} did not change what the page shows"
+        assert label == json.loads(slider.get_attribute("data-labels"))[target]
+    page.screenshot(path=str(ARTIFACTS / (path.replace("/", "_").replace(".html", "-explorer.png"))))
+
+
+def _readme_student_command() -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = re.search(r"^## The student edition\s*$(.*?)(?=^## )", text, re.MULTILINE | re.DOTALL)
+    assert section, "README.md has no '## The student edition' section"
+    (command,) = re.findall(r"^```bash\n(.+?)\n```", section.group(1), re.MULTILINE)
+    return command
+
+
+def test_student_edition_builds_without_the_solutions(site, tmp_path):
+    """The README's student-edition command, run on a copy of the book: it builds under -W, and every
+    worked solution that the full book shows is gone while the exercise stubs stay."""
+    command = _readme_student_command()
+    assert command.startswith("LMKIT_STUDENT_EDITION=1 jupyter-book build . -W")
+    book = tmp_path / "book"
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                           capture_output=True, text=True, check=True).stdout.split("\0")
+    for f in filter(None, files):
+        if (ROOT / f).is_file():
+            (book / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / f, book / f)
+    env = {**os.environ, "LMKIT_STUDENT_EDITION": "1"}
+    out = subprocess.run(command.split(" ", 1)[1], shell=True, cwd=book, env=env, capture_output=True,
+                         text=True, timeout=1200, check=False)
+    log = out.stdout + out.stderr
+    warnings = [ln for ln in log.splitlines() if "WARNING" in ln or "ERROR" in ln]
+    assert out.returncode == 0 and not warnings, "\n".join(warnings) or log[-6000:]
+    student = book / "_build" / "student" / "_build" / "html"
+    pages = sorted(p.relative_to(site) for p in site.rglob("chapters/part*/*.html"))
+    with_solutions = [p for p in pages if "tag_solution" in (site / p).read_text(encoding="utf-8")]
+    assert len(with_solutions) >= 10, "the full book should show worked solutions"
+    for p in with_solutions:
+        page = (student / p).read_text(encoding="utf-8")
+        assert "tag_solution" not in page, f"{p}: a solution is still in the student edition"
+        assert "NotImplementedError" in page, f"{p}: the exercise stubs are missing from the student edition"

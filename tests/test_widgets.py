@@ -83,3 +83,81 @@ def test_explorer_builds_and_redraws_for_every_layer_head_and_query(monkeypatch)
     assert plt.get_fignums() == []  # every figure was closed after display
     with pytest.raises(ValueError, match="head must be in 0..2, got 3"):
         widgets.attention_explorer(_attentions(), TOKENS, head=3)
+
+
+# ------------------------------------------------------------------ explorers that move without a kernel
+
+
+def _draw(tau=1.0, name="a", show=True):
+    print(f"tau = {tau}, name = {name}")
+    if show:
+        fig, ax = plt.subplots(figsize=(3, 2))
+        ax.plot([0, 1], [0, tau])
+        plt.show()
+
+
+def _frames(page):
+    import re
+
+    return re.findall(r'<div class="lmkit-static-frame" data-frame="(\d+)"( hidden)?>(.*?)</div>', page)
+
+
+def test_static_twin_draws_every_grid_point_and_shows_the_start():
+    page = widgets.static_twin(_draw, ["tau", "name", "show"], [[0.5, 1.0, 2.0], ["a", "b"], [True]],
+                               [["0.5", "1", "2"], ["a", "b"], ["True"]], [1, 0, 0], alt="a line")
+    frames = _frames(page)
+    assert len(frames) == 6 and 'data-shape="[3, 2, 1]"' in page
+    visible = [f for f in frames if not f[1]]
+    assert len(visible) == 1 and visible[0][0] == "2" and "tau = 1.0, name = a" in visible[0][2]  # row-major
+    assert all('<img src="data:image/png;base64,' in f[2] for f in frames)
+    assert 'alt="a line (tau = 2, name = b, show = True)"' in page
+    assert page.count('type="range"') == 2 and "lmkit-static-fixed" in page  # one value: no slider
+    assert 'style="display:none"' in page  # hidden wherever the book's style sheet is absent
+    assert plt.get_fignums() == []  # every figure drawn for a frame was closed
+
+
+def test_grid_of_reads_each_kind_of_control():
+    import ipywidgets as w
+
+    assert widgets.grid_of(w.IntSlider(value=3, min=1, max=5)) == [1, 2, 3, 4, 5]
+    many = widgets.grid_of(w.IntSlider(value=7, min=0, max=100))
+    assert 7 in many and many[0] == 0 and many[-1] == 100 and len(many) <= 10
+    assert widgets.grid_of(w.Dropdown(options=[("x", 1), ("y", 2)], value=2)) == [1, 2]
+    assert widgets.grid_of(w.Checkbox(value=True)) == [False, True]
+    assert widgets.grid_of(w.Text(value="hello")) == ["hello"]
+    logs = widgets.grid_of(w.FloatLogSlider(value=0.01, base=10, min=-3, max=-1))
+    assert 0.01 in logs and min(logs) == pytest.approx(0.001) and max(logs) == pytest.approx(0.1)
+
+
+def test_explorer_shows_the_live_widget_and_with_static_its_twin(monkeypatch):
+    import ipywidgets as w
+    from IPython import display as ipy_display
+
+    shown = []
+    monkeypatch.setattr(ipy_display, "display", lambda obj, **k: shown.append(obj))
+    controls = dict(tau=w.FloatSlider(value=1.0, min=0.5, max=2.0), name=w.Dropdown(options=["a", "b"]))
+    box = widgets.explorer(_draw, controls, alt="a line", grid=dict(tau=[0.5, 1.0]), static=True)
+    assert shown[0] is box and isinstance(box, w.VBox)
+    assert 'class="lmkit-static"' in shown[1].data and len(_frames(shown[1].data)) == 4
+    shown.clear()
+    monkeypatch.delenv("LMKIT_STATIC_EXPLORERS", raising=False)
+    widgets.explorer(_draw, controls, alt="a line")  # a reader's run: no twin to draw
+    assert len(shown) == 1
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(fn=1), "fn must be a function"),
+    (dict(controls={}), "controls must be a non-empty dict"),
+    (dict(controls={"tau": 3}), r"controls\['tau'\] must be an ipywidgets control"),
+    (dict(alt=" "), "alt must describe the figure"),
+    (dict(grid={"x": [1]}), "grid names 'x', which is not one of the controls"),
+    (dict(grid={"tau": []}), r"grid\['tau'\] must be a non-empty list"),
+    (dict(max_frames=0), "max_frames must be a positive int"),
+    (dict(grid={"tau": list(range(100))}, static=True), "would draw 100 frames, more than max_frames=60"),
+])
+def test_explorer_refuses_bad_input_with_the_argument_named(kwargs, match):
+    import ipywidgets as w
+
+    args = dict(fn=_draw, controls=dict(tau=w.FloatSlider(value=1.0)), alt="a line") | kwargs
+    with pytest.raises(ValueError, match=match):
+        widgets.explorer(args.pop("fn"), args.pop("controls"), **args)
