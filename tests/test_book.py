@@ -206,6 +206,33 @@ def test_notebook_saves_widget_state(path):
         "re-execute with jupyter nbconvert --execute (README)")
 
 
+#: A call that builds an explorer with a static twin (lmkit.widgets.explorer or attention_explorer).
+EXPLORER_CALL = re.compile(r"\b(?:widgets\.explorer|attention_explorer)\(")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NB_IDS)
+def test_explorers_store_their_static_twin(path):
+    """Every `lmkit.widgets.explorer` also moves on the static page: its cell carries the twin drawn in
+    advance (re-execute with `python bench/notebooks.py --inplace`, which sets LMKIT_STATIC_EXPLORERS=1)."""
+    for i, c in enumerate(code_cells(read_nb(path))):
+        if EXPLORER_CALL.search(source(c)):
+            html = "".join("".join(o.get("data", {}).get("text/html", "")) for o in c.get("outputs", []))
+            assert 'class="lmkit-static"' in html, (
+                f"code cell {i}: the explorer has no static twin; re-execute the notebook with "
+                "LMKIT_STATIC_EXPLORERS=1 (python bench/notebooks.py --inplace does)")
+            assert "nbval-ignore-output" in tags(c), f"code cell {i}: tag the explorer nbval-ignore-output"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NB_IDS)
+def test_explorers_are_built_to_move_without_a_kernel(path):
+    """An explorer built with ipywidgets' `interact` or `interactive_output` alone would be a still picture
+    on the book's pages; `lmkit.widgets.explorer` builds the same live explorer plus its static twin."""
+    for i, c in enumerate(code_cells(read_nb(path))):
+        found = re.search(r"\b(?:interact|interactive_output|interactive)\(", source(c))
+        assert not found, (f"code cell {i}: {found.group(0)}...) builds an explorer that cannot move on the "
+                           "book's pages; use lmkit.widgets.explorer(fn, controls, alt=...)")
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NB_IDS)
 def test_hidden_checks_have_their_own_tag(path):
     """Cells that assert what the text claims are tagged `check` (removed from the page by _ext/course.py);
@@ -266,7 +293,8 @@ def test_chapter_titles_and_labels_follow_the_toc():
 def test_chapters_are_referenced_by_label():
     """Prose names a chapter with {chapter}`ch-...` (numbered from _toc.yml), never with a typed number,
     and every label it names is a chapter that exists."""
-    labels = {"ch-" + p.stem.replace("_", "-") for p in NOTEBOOKS if re.match(r"part\d+$", p.parent.name)}
+    labels = {"ch-" + p.stem.replace("_", "-") for p in toc_pages()
+              if re.match(r"part\d+$", p.parent.name) and p.stem != "index"}
     problems = []
     for path, text in markdown_texts():
         prose = re.sub(r"```.*?```", "", text, flags=re.DOTALL)
@@ -342,6 +370,18 @@ def test_config_and_setup_cells_agree():
     assert config["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
     assert config["execute"]["execute_notebooks"] == "off"
     assert config["only_build_toc_files"] is True
+
+
+def test_readme_names_the_configured_repository_and_the_setup_cells_install():
+    """The repository URL lives in _config.yml; the README quotes it, and the very install command that
+    the Colab setup cell runs."""
+    url = setup_cell.repository_url()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for found in re.findall(r"https://github\.com/[\w.-]+/[\w.-]+", readme):
+        if "github.com/llm-course/" in found or found.endswith("/llm-from-theory-to-practice"):
+            assert found == url, f"README.md names {found}, _config.yml says {url}"
+    spec = re.search(r'"(lmkit\[course\] @ git\+[^"]+)"', setup_cell.setup_cell_source()).group(1)
+    assert spec in readme, f"README.md does not show the setup cell's install command ({spec})"
     for path in NOTEBOOKS:
         assert url in source(code_cells(read_nb(path))[0]), f"{rel(path)}: the setup cell does not install from {url}"
 
@@ -469,6 +509,17 @@ def test_no_data_files_in_the_repository():
 
 
 # The rendered book (build with -W, links, alt text, a headless browser) is checked in tests/test_site.py.
+
+
+def test_glossary_and_book_agree():
+    """Every term the book introduces (its Chinese beside its English) is in the glossary, and every
+    glossary entry occurs in the book (tools/glossary.py --draft prints rows for missing terms)."""
+    spec = importlib.util.spec_from_file_location("glossary", ROOT / "tools" / "glossary.py")
+    glossary = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(glossary)
+    assert len(glossary.entries()) >= 100
+    found = glossary.problems()
+    assert not found, "\n".join(found)
 
 
 def test_teachers_page_lists_every_exercise_check():

@@ -4,9 +4,10 @@
     python tools/chapters.py --check  # exit 1 if a title or label is out of step (tests/test_book.py runs it)
     python tools/chapters.py --fix    # rewrite the titles and labels that are, and the teachers' table of checks
 
-A chapter is a notebook under chapters/part<N>/ listed in _toc.yml. They are numbered in toc order from 1,
+A chapter is a page under chapters/part<N>/ listed in _toc.yml, other than a part's landing page (index): a
+notebook, or a MyST Markdown file for a chapter that is prose only. They are numbered in toc order from 1,
 or from 0 when the first one is in chapters/part0/ (the preliminaries). The first Markdown cell of each
-starts with its label and its numbered title::
+notebook (the first lines of a Markdown chapter) starts with its label and its numbered title::
 
     (ch-training-shakespeare)=
     # 14. Training on Tiny Shakespeare
@@ -49,8 +50,9 @@ def _files(node) -> list[str]:
 
 def chapters() -> list[Chapter]:
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    paths = [ROOT / f"{f}.ipynb" for f in _files(toc)
-             if re.match(r"chapters/part\d+/", f) and (ROOT / f"{f}.ipynb").is_file()]
+    paths = [next(p for p in (ROOT / f"{f}.ipynb", ROOT / f"{f}.md") if p.is_file()) for f in _files(toc)
+             if re.match(r"chapters/part\d+/", f) and not f.endswith("/index")
+             and ((ROOT / f"{f}.ipynb").is_file() or (ROOT / f"{f}.md").is_file())]
     start = 0 if paths and paths[0].parent.name == "part0" else 1
     return [Chapter(start + i, p) for i, p in enumerate(paths)]
 
@@ -62,9 +64,13 @@ def _first_markdown(nb: dict) -> dict:
 def problems(fix: bool = False) -> list[str]:
     found = []
     for ch in chapters():
-        nb = json.loads(ch.path.read_text(encoding="utf-8"))
-        cell = _first_markdown(nb)
-        text = "".join(cell["source"])
+        markdown = ch.path.suffix == ".md"
+        if markdown:
+            nb, cell, text = None, None, ch.path.read_text(encoding="utf-8")
+        else:
+            nb = json.loads(ch.path.read_text(encoding="utf-8"))
+            cell = _first_markdown(nb)
+            text = "".join(cell["source"])
         m = HEAD.match(text)
         if m and m["label"] == ch.label and m["number"] == str(ch.number):
             continue
@@ -81,6 +87,9 @@ def problems(fix: bool = False) -> list[str]:
         found.append(f"{rel}: its first Markdown cell should start with ({ch.label})= and '# {ch.number}. {title}'")
         if fix:
             new = f"({ch.label})=\n# {ch.number}. {title}{rest}"
+            if markdown:
+                ch.path.write_text(new, encoding="utf-8")
+                continue
             cell["source"] = new.splitlines(keepends=True)
             nbformat.write(nbformat.from_dict(nb), ch.path)
     return found

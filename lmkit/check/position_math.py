@@ -189,10 +189,10 @@ def relative_score(fn: Callable) -> bool:
 
 
 def rope_score_bound(fn: Callable) -> bool:
-    """``fn(q, k, r, base)`` returns Su et al.'s bound (max_j |h_(j+1) - h_j|) · Σ_j |S_j| at distance r.
+    """``fn(q, k, r, base)`` returns Su et al.'s bound ``(max_j |h_(j+1) - h_j|) · Σ_j |S_j|`` at distance r.
 
     h_j is pair j of q times the conjugate of pair j of k (as complex numbers), h_(D/2) = 0, and
-    S_j = Σ_(l<j) e^(i·r·θ_l) for j = 1 .. D/2: the bound on |Σ_j h_j e^(i·r·θ_j)|, whose real part is the score.
+    S_j = Σ_(l<j) e^(i·r·θ_l) for j = 1 .. D/2: the bound on ``|Σ_j h_j e^(i·r·θ_j)|``, whose real part is the score.
     """
     g = torch.Generator().manual_seed(13)
     cases_in = [
