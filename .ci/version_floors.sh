@@ -28,7 +28,9 @@ pip install -q torch==2.13.0
 pip install -q $FLOORS pytest hypothesis
 pip install -q --no-deps -e .
 pip list 2>/dev/null | grep -iE "^(numpy|matplotlib|tqdm|ipywidgets|regex|torch) "
-# the unit tests only: the notebooks, the book build and the browser test need the full requirements.txt
+# the unit tests only: the notebooks, the book build, the browser test and the workflow linters need the
+# full requirements.txt and requirements-test.txt
 unset LMKIT_BROWSER_TEST
-pytest -q -p no:cacheprovider -o addopts="" tests --ignore=tests/test_book.py --ignore=tests/test_site.py
+pytest -q -p no:cacheprovider -o addopts="" tests --ignore=tests/test_book.py --ignore=tests/test_site.py \
+    --ignore=tests/test_workflows.py
 echo "version floors: OK"

@@ -1,4 +1,5 @@
 """lmkit.check.adapting: right answers pass, typical wrong ones fail, and a check never raises."""
+import importlib.util
 import torch
 import torch.nn.functional as F
 
@@ -25,7 +26,8 @@ def test_lora_forward(capsys):
 
     assert check.lora_forward(right)
     assert check.lora_forward(merged)
-    assert check.lora_forward(with_peft)
+    if importlib.util.find_spec("peft") is not None:  # peft is the chapter's, not lmkit's, requirement
+        assert check.lora_forward(with_peft)
     assert not check.lora_forward(lambda x, W, A, B, alpha, r: x @ W.T + (x @ A.T) @ B.T)  # no scale
     assert not check.lora_forward(lambda x, W, A, B, alpha, r: x @ W.T + alpha * (x @ A.T) @ B.T)
     assert not check.lora_forward(lambda x, W, A, B, alpha, r: x @ W.T + (r / alpha) * (x @ A.T) @ B.T)
