@@ -61,3 +61,30 @@ def fresh_hints():
     _grader._failures.clear()
     yield
     _grader._failures.clear()
+
+
+@pytest.fixture
+def hints_give_no_code(capsys):
+    """``hints_give_no_code(module, solution_code)``: every check of a chapter's check module has two or three
+    hints, none containing a fragment of ``solution_code``, and two failures show the first two in turn.
+    (tests/test_check.py checks the rest of what every check does with answers that are not answers yet.)"""
+    from lmkit import check
+
+    def verify(module, solution_code: list[str]) -> None:
+        assert set(module.HINTS) == set(module.__all__), module.__name__
+
+        def stub(*args, **kwargs):
+            raise NotImplementedError
+
+        for name in module.__all__:
+            hints = module.HINTS[name]
+            assert isinstance(hints, list) and 2 <= len(hints) <= 3, name
+            leaked = [code for hint in hints for code in solution_code if code in hint]
+            assert not leaked, f"{name}: a hint contains solution code {leaked}"
+            _grader._failures.pop(name, None)
+            fn = getattr(check, name)
+            assert not fn(stub) and not fn(stub)
+            out = capsys.readouterr().out
+            assert f"Hint 1 of {len(hints)}: {hints[0]}" in out and f"Hint 2 of {len(hints)}: {hints[1]}" in out
+
+    return verify

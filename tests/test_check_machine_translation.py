@@ -171,23 +171,7 @@ def test_cross_attention(capsys):
     assert "✅" in out and "❌" in out and "Hint" in out
 
 
-def test_hints_are_graduated_and_give_no_code(capsys):
-    from lmkit.check import _grader
-
+def test_hints_are_graduated_and_give_no_code(hints_give_no_code, capsys):
     solution_code = ["masked_fill", "[bos] +", "[bos, *", "softmax(-1)", "math.exp(1 - r / c)", "Counter(",
                      "@ k.transpose", "sqrt(D)"]
-    assert set(mt.__all__) == {"teacher_forcing_batch", "corpus_bleu", "cross_attention"}
-    assert set(mt.__all__) <= set(check.__all__)
-    for name in mt.__all__:
-        hints = mt.HINTS[name]
-        assert isinstance(hints, list) and 2 <= len(hints) <= 3, name
-        assert not [code for hint in hints for code in solution_code if code in hint], name
-
-        def stub(*args):
-            raise NotImplementedError
-
-        _grader._failures.pop(name, None)
-        fn = getattr(check, name)
-        assert not fn(stub) and not fn(stub)
-        out = capsys.readouterr().out
-        assert f"Hint 1 of {len(hints)}: {hints[0]}" in out and f"Hint 2 of {len(hints)}: {hints[1]}" in out
+    hints_give_no_code(mt, solution_code)

@@ -61,22 +61,9 @@ def test_permutation_test(capsys):
     assert {"add_positions", "pair_wavelength", "permutation_test"} <= set(check.__all__)
 
 
-def test_hints_are_graduated_and_give_no_code(capsys):
-    from lmkit.check import _grader
+def test_hints_are_graduated_and_give_no_code(hints_give_no_code, capsys):
     from lmkit.check import positional_encoding as module
 
     solution_code = ["wpe[:", "wpe[torch.arange", "wte[idx]", "2 * math.pi", "2π·base", "f(x)[:, perm]",
                      "x[:, perm]", "**"]
-    for name in module.__all__:
-        hints = module.HINTS[name]
-        assert isinstance(hints, list) and 2 <= len(hints) <= 3, name
-        assert not [code for hint in hints for code in solution_code if code in hint], name
-
-        def stub(*args):
-            raise NotImplementedError
-
-        _grader._failures.pop(name, None)
-        fn = getattr(check, name)
-        assert not fn(stub) and not fn(stub)
-        out = capsys.readouterr().out
-        assert f"Hint 1 of {len(hints)}: {hints[0]}" in out and f"Hint 2 of {len(hints)}: {hints[1]}" in out
+    hints_give_no_code(module, solution_code)
