@@ -13,7 +13,7 @@ import numpy as np
 
 from . import _validate as _v
 
-__all__ = ["COLORS", "STYLE", "attention_heatmap", "loss_curves", "prob_bars", "use_style"]
+__all__ = ["COLORS", "STYLE", "attention_heatmap", "loss_curves", "prob_bars", "use_cjk_font", "use_style"]
 
 COLORS = ["#1f5fa8", "#d9480f", "#2b8a3e", "#862e9c", "#e67700", "#495057"]
 
@@ -42,6 +42,35 @@ def use_style() -> None:
         set_matplotlib_formats("png")
     except Exception:  # not in IPython
         pass
+
+
+def use_cjk_font() -> str:
+    """Make matplotlib draw Chinese (and Japanese and Korean) text; return the font's family name.
+
+    Registers Noto Sans CJK SC, which the ``mplfonts`` package ships (SIL Open Font Licence), once, and
+    puts it first among the sans-serif fonts, so that no figure shows empty boxes or warns that a glyph
+    is missing. The font is installed with the course's requirements, never assumed present. Taught in
+    chapters/part7/multilingual.
+    """
+    from pathlib import Path
+
+    from matplotlib import font_manager
+
+    try:
+        import mplfonts
+    except ImportError as e:
+        raise ImportError("use_cjk_font needs the mplfonts package, which carries the font: "
+                          "pip install 'mplfonts>=0.0.11'") from e
+    path = Path(mplfonts.__file__).parent / "fonts" / "NotoSansCJKsc-Regular.otf"
+    if not path.is_file():
+        raise FileNotFoundError(f"use_cjk_font: {path} is missing; reinstall mplfonts (>= 0.0.11)")
+    if not any(Path(f.fname) == path for f in font_manager.fontManager.ttflist):
+        font_manager.fontManager.addfont(str(path))
+    family = font_manager.FontProperties(fname=str(path)).get_name()
+    mpl.rcParams["font.family"] = "sans-serif"
+    mpl.rcParams["font.sans-serif"] = [family, *[f for f in mpl.rcParams["font.sans-serif"] if f != family]]
+    mpl.rcParams["axes.unicode_minus"] = False  # the font has no U+2212 minus sign
+    return family
 
 
 def _ax(ax, figsize=None):

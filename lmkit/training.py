@@ -2,7 +2,8 @@
 
 Taught in chapters/part4/training_shakespeare. :func:`train` takes the model, the data and a
 :class:`TrainConfig`; it returns a :class:`History` of what it measured. Input checks live in
-:mod:`lmkit._validate`.
+:mod:`lmkit._validate`. The same :func:`train` runs data-parallel, unchanged, in every process that
+``torchrun`` starts (chapters/part7/compute; :mod:`lmkit.distributed`).
 """
 from __future__ import annotations
 
@@ -16,14 +17,16 @@ from typing import Callable
 
 import numpy as np
 import torch
+import torch.distributed as dist
 import torch.nn as nn
 from torch import Tensor
+from torch.nn.parallel import DistributedDataParallel
 
 from . import _validate as _v
 from .data import get_batch
 
 __all__ = ["History", "TrainConfig", "configure_optimizer", "estimate_loss", "evaluate", "lr_schedule", "native_bf16",
-           "pick_device", "set_seed", "train"]
+           "pick_device", "rank_and_world", "set_seed", "train"]
 
 
 def set_seed(seed: int = 0) -> None:
@@ -181,22 +184,39 @@ def train(model: nn.Module, train_data: Tensor, val_data: Tensor | None = None,
     backpropagate, clip the gradient norm, take an AdamW step (:func:`configure_optimizer`).
     Every ``config.eval_interval`` steps, and at the end, :func:`estimate_loss` on both splits,
     then ``callback(step, model)`` (to keep a sample of the model's text, for example).
+
+    **Data-parallel.** Under ``torchrun`` (``torch.distributed`` initialised, ``world`` processes), the
+    model is wrapped in :class:`~torch.nn.parallel.DistributedDataParallel` (unless it already is);
+    every process draws the same global batch of ``config.batch_size`` rows from the same seeded
+    generator and trains on its contiguous share of ``batch_size / world`` rows; DDP averages the
+    gradients over the processes during ``backward``, so every step is the one-process step on the
+    global batch. The logged losses are averaged over the processes; only rank 0 shows progress and
+    calls ``callback``. One process (no ``torch.distributed``) runs exactly as before.
     """
     c = config or TrainConfig()
-    _v.train_args("train", model, train_data, val_data, c)
-    T = c.block_size or model.config.block_size
+    rank, world = rank_and_world()
+    core = model.module if isinstance(model, DistributedDataParallel) else model  # the model itself
+    _v.train_args("train", core, train_data, val_data, c)
+    if world > 1:
+        if c.batch_size % world:
+            _v.fail("train", f"config.batch_size={c.batch_size} must be a multiple of the {world} processes, "
+                             f"so that each trains on an equal share of the global batch")
+        if not isinstance(model, DistributedDataParallel):
+            model = DistributedDataParallel(model)  # copies rank 0's weights to every process
+    T = c.block_size or core.config.block_size
     min_lr = c.lr / 10 if c.min_lr is None else c.min_lr
     device = next(model.parameters()).device
     gen = torch.Generator().manual_seed(c.seed) if c.seed is not None else None
     splits = {"train": train_data} if val_data is None else {"train": train_data, "val": val_data}
-    opt = configure_optimizer(model, lr=c.lr, weight_decay=c.weight_decay, betas=c.betas)
+    opt = configure_optimizer(core, lr=c.lr, weight_decay=c.weight_decay, betas=c.betas)
     bf16 = c.dtype == "bfloat16" or (c.dtype == "auto" and native_bf16(device))
     autocast = torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
     hist = History()
-    bar = _progress_bar(c.max_iters) if progress else None
+    bar = _progress_bar(c.max_iters) if progress and rank == 0 else None
 
     def record(step: int) -> None:
-        losses = estimate_loss(model, splits, batch_size=c.batch_size, block_size=T, iters=c.eval_iters,
+        # every process evaluates the same batches, which keeps their generators in step
+        losses = estimate_loss(core, splits, batch_size=c.batch_size, block_size=T, iters=c.eval_iters,
                                generator=gen)
         hist.iters.append(step)
         hist.train_loss.append(losses["train"])
@@ -204,8 +224,8 @@ def train(model: nn.Module, train_data: Tensor, val_data: Tensor | None = None,
         hist.seconds.append(hist.train_seconds)
         if bar is not None:
             bar.set_postfix(train=f"{losses['train']:.3f}", val=f"{losses.get('val', float('nan')):.3f}")
-        if callback is not None:
-            callback(step, model)
+        if callback is not None and rank == 0:
+            callback(step, core)
             model.train()
 
     model.train()
@@ -217,27 +237,52 @@ def train(model: nn.Module, train_data: Tensor, val_data: Tensor | None = None,
         for group in opt.param_groups:
             group["lr"] = lr
         x, y = get_batch(train_data, c.batch_size, T, generator=gen, device=device)  # (B, T) each
+        if world > 1:  # this process's share of the global batch: (B / world, T)
+            x, y = x.chunk(world)[rank], y.chunk(world)[rank]
         with autocast:
             _, loss = model(x, y)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        loss.backward()  # with DDP, also averages the gradients over the processes
         if c.grad_clip:
             torch.nn.utils.clip_grad_norm_(model.parameters(), c.grad_clip)
         opt.step()
         hist.train_seconds += time.perf_counter() - t0
         hist.lr.append(lr)
-        hist.step_loss.append(loss.item())
-        hist.steps, hist.tokens = it + 1, hist.tokens + x.numel()
+        hist.step_loss.append(loss.item() if world == 1 else _mean_over_ranks(loss))
+        hist.steps, hist.tokens = it + 1, hist.tokens + x.numel() * world
         _v.finite_loss("train", hist.step_loss[-1], it, c.lr)
         if bar is not None:
             bar.update(1)
-        if c.max_seconds is not None and hist.train_seconds >= c.max_seconds:
-            break
+        if c.max_seconds is not None:
+            out_of_time = hist.train_seconds >= c.max_seconds
+            if out_of_time if world == 1 else _any_rank(out_of_time, device):
+                break
     record(hist.steps)
     if bar is not None:
         bar.close()
     model.eval()
     return hist
+
+
+def rank_and_world() -> tuple[int, int]:
+    """(this process's rank, the number of processes): (0, 1) unless ``torch.distributed`` is initialised."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _mean_over_ranks(x: Tensor) -> float:
+    """The mean of a scalar over all processes (every process gets the same value)."""
+    x = x.detach().float().clone()
+    dist.all_reduce(x)  # sum over ranks
+    return x.item() / dist.get_world_size()
+
+
+def _any_rank(flag: bool, device: torch.device) -> bool:
+    """True on every process if ``flag`` is true on any, so that all stop at the same step."""
+    t = torch.tensor(float(flag), device=device)  # on the GPU for NCCL
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return bool(t.item())
 
 
 def _progress_bar(total: int):

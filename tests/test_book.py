@@ -532,3 +532,88 @@ def test_teachers_page_lists_every_exercise_check():
     page = (ROOT / "chapters" / "teachers" / "index.md").read_text(encoding="utf-8")
     missing = [n for n in names if f"`lmkit.check.{n}`" not in page]
     assert not missing, f"checks missing from chapters/teachers/index.md: {missing}"
+
+
+# ---------------------------------------------------------------------------------- the teaching kit
+
+NOTE_OPENING = "```{admonition} Design document note"
+
+
+def design_document_notes() -> tuple[dict[str, str], list[str]]:
+    """The labels of every design-document note (label -> its page), and the notes that lack one."""
+    notes, unlabelled = {}, []
+    for path, text in markdown_texts():
+        for m in re.finditer(re.escape(NOTE_OPENING), text):
+            before = text[:m.start()].rstrip("\n").splitlines()
+            label = re.fullmatch(r"\(([\w-]+)\)=\s*", before[-1]) if before else None
+            if label:
+                notes[label.group(1)] = rel(path)
+            else:
+                unlabelled.append(f"{rel(path)}: {text[m.end():m.end() + 80]!r}")
+    return notes, unlabelled
+
+
+def errata_entries() -> list[str]:
+    """The numbered entries of the corrections appendix, one string each."""
+    text = (ROOT / "chapters" / "appendix" / "errata.md").read_text(encoding="utf-8")
+    return [m.group(0) for m in re.finditer(r"^\d+\. .*?(?=^\d+\. |^#|\Z)", text, re.MULTILINE | re.DOTALL)]
+
+
+def test_design_document_notes_and_corrections_agree():
+    """Each design-document note in a chapter has its own label, directly before it, and an entry in the
+    corrections appendix that links to it; each entry links to at least one note."""
+    notes, unlabelled = design_document_notes()
+    assert not unlabelled, "notes without a `(label)=` line directly before them:\n" + "\n".join(unlabelled)
+    assert len(notes) >= 30
+    entries = errata_entries()
+    linked = [set(re.findall(r"\{ref\}`[^`<]*<([\w-]+)>`", e)) & set(notes) for e in entries]
+    problems = [f"corrections entry links to no design-document note: {e[:90]!r}"
+                for e, links in zip(entries, linked) if not links]
+    every_link = set().union(*linked)
+    problems += [f"{page}: note {label!r} has no entry in chapters/appendix/errata.md"
+                 for label, page in notes.items() if label not in every_link]
+    assert not problems, "\n".join(problems)
+
+
+def test_every_check_passes_a_solution_and_rejects_a_wrong_answer():
+    """Each lmkit.check function is run by a chapter's hidden check on its worked solution (and passes,
+    or the notebook would fail) and on a wrong answer, which it must reject (`assert not`)."""
+    import lmkit.check
+
+    hidden = "\n".join(source(c) for p in NOTEBOOKS for c in code_cells(read_nb(p)) if "check" in tags(c))
+    problems = []
+    for name in lmkit.check.CHECKS:
+        if not re.search(rf"^\s*assert lmkit\.check\.{name}\(\w+_solution\b", hidden, re.MULTILINE):
+            problems.append(f"{name}: no hidden check asserts that the worked solution passes")
+        if not re.search(rf"^\s*assert not lmkit\.check\.{name}\(", hidden, re.MULTILINE):
+            problems.append(f"{name}: no hidden check asserts that a wrong answer fails")
+    assert not problems, "\n".join(problems)
+
+
+OPEN_ENDED = re.compile(r"\*\*[^*\n]*open-ended[^*\n]*\*\*", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NB_IDS)
+def test_every_chapter_has_an_open_ended_exercise(path):
+    """Beside the checked exercises, at least one open-ended exercise (its bold heading says so) with a
+    measurable target, in the Exercises section."""
+    text = "\n\n".join(source(c) for c in read_nb(path)["cells"] if c["cell_type"] == "markdown")
+    m = re.search(r"^## Exercises.*?(?=^## |\Z)", text, re.MULTILINE | re.DOTALL)
+    assert m, "no '## Exercises' section"
+    assert OPEN_ENDED.search(m.group(0)), "no open-ended exercise in the Exercises section"
+
+
+def test_semester_plan_covers_every_chapter_and_check():
+    """The 14-week plan on the teachers' page names every chapter and, in its labs, every checked exercise."""
+    import lmkit.check
+
+    page = (ROOT / "chapters" / "teachers" / "index.md").read_text(encoding="utf-8")
+    m = re.search(r"^## A 14-week semester$(.*?)(?=^## )", page, re.MULTILINE | re.DOTALL)
+    assert m, "no '## A 14-week semester' section on the teachers' page"
+    rows = re.findall(r"^\| (\d+) \|", m.group(1), re.MULTILINE)
+    assert rows == [str(w) for w in range(1, 15)], f"weeks {rows}"
+    labels = ["ch-" + p.stem.replace("_", "-") for p in toc_pages()
+              if re.match(r"part\d+$", p.parent.name) and p.stem != "index"]
+    missing = [lb for lb in labels if f"{{chapter}}`{lb}`" not in m.group(1)]
+    missing += [n for n in lmkit.check.CHECKS if f"`{n}`" not in m.group(1)]
+    assert not missing, f"not in the semester plan: {missing}"

@@ -37,3 +37,25 @@ def test_attention_heatmap_and_prob_bars():
     with pytest.raises(ValueError, match="3 probabilities but 2 labels"):
         plot.prob_bars([0.1, 0.6, 0.3], ["x", "y"])
     plt.close("all")
+
+
+def test_use_cjk_font_draws_chinese_without_missing_glyphs():
+    import warnings
+
+    pytest.importorskip("mplfonts", reason="the font comes with the course's requirements, not lmkit's")
+
+    import matplotlib
+    from matplotlib import font_manager
+
+    with matplotlib.rc_context():
+        assert plot.use_cjk_font() == "Noto Sans CJK SC"
+        n = len(font_manager.fontManager.ttflist)
+        assert plot.use_cjk_font() == "Noto Sans CJK SC" and len(font_manager.fontManager.ttflist) == n
+        fig, ax = plt.subplots()
+        ax.set_title("多语言处理 multilingual -1")
+        ax.set_xlabel("人民日报")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fig.canvas.draw()
+        plt.close(fig)
+    assert not [w for w in caught if "missing from font" in str(w.message)]

@@ -2,7 +2,8 @@
 
     python tools/chapters.py          # list the chapters: number, label, file
     python tools/chapters.py --check  # exit 1 if a title or label is out of step (tests/test_book.py runs it)
-    python tools/chapters.py --fix    # rewrite the titles and labels that are, and the teachers' table of checks
+    python tools/chapters.py --fix    # rewrite the titles and labels that are, the teachers' table of checks
+                                      # and the page of learning objectives (chapters/teachers/objectives.md)
 
 A chapter is a page under chapters/part<N>/ listed in _toc.yml, other than a part's landing page (index): a
 notebook, or a MyST Markdown file for a chapter that is prose only. They are numbered in toc order from 1,
@@ -112,18 +113,66 @@ def checks_table() -> str:
     return "\n".join(rows)
 
 
+OBJECTIVES = ROOT / "chapters" / "teachers" / "objectives.md"
+OBJECTIVES_HEAD = """# Learning objectives
+
+Every chapter's learning objectives in one place, as the chapter states them at its start (this page is
+generated from the chapters by `python tools/chapters.py --fix`). Use them to plan a class, to write an
+exam, or to tell students what a session is for; {doc}`index` maps the chapters to weeks.
+"""
+
+
+def objectives(path: Path) -> list[str]:
+    """The bullets under a chapter's "**Learning objectives**" (its opening Markdown), joined into one line each."""
+    if path.suffix == ".ipynb":
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        text = "\n\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    else:
+        text = path.read_text(encoding="utf-8")
+    m = re.search(r"^\*\*Learning objectives\*\*\s*\n\n((?:- .*\n(?:  .*\n)*)+)", text + "\n", re.MULTILINE)
+    if not m:
+        return []
+    return [" ".join(line.strip() for line in item.splitlines())
+            for item in re.split(r"^- ", m.group(1), flags=re.MULTILINE) if item.strip()]
+
+
+def _title(path: Path) -> str:
+    """A chapter's title without its number."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".ipynb":
+        text = "".join(_first_markdown(json.loads(text))["source"])
+    m = HEAD.match(text)
+    return m.group("title") if m else path.stem
+
+
+def objectives_page() -> str:
+    parts = [OBJECTIVES_HEAD]
+    for ch in chapters():
+        items = objectives(ch.path)
+        parts.append(f"## {{chapter}}`Chapter %s <{ch.label}>`: {_title(ch.path)}\n\n"
+                     + "\n".join(f"- {item}" for item in items) + "\n")
+    return "\n".join(parts)
+
+
 def teachers_problems(fix: bool = False) -> list[str]:
+    found = [f"{ch.path.relative_to(ROOT)}: no **Learning objectives** list" for ch in chapters()
+             if not objectives(ch.path)]
+    page = objectives_page()
+    if not OBJECTIVES.is_file() or OBJECTIVES.read_text(encoding="utf-8") != page:
+        if fix:
+            OBJECTIVES.write_text(page, encoding="utf-8")
+        found.append(f"{OBJECTIVES.relative_to(ROOT)}: out of date")
     text = TEACHERS.read_text(encoding="utf-8")
     if TABLE_START not in text or TABLE_END not in text:
-        return [f"{TEACHERS.relative_to(ROOT)}: no {TABLE_START} ... {TABLE_END} markers"]
+        return found + [f"{TEACHERS.relative_to(ROOT)}: no {TABLE_START} ... {TABLE_END} markers"]
     head, rest = text.split(TABLE_START, 1)
     old, tail = rest.split(TABLE_END, 1)
     new = "\n" + checks_table() + "\n"
     if old == new:
-        return []
+        return found
     if fix:
         TEACHERS.write_text(head + TABLE_START + new + TABLE_END + tail, encoding="utf-8")
-    return [f"{TEACHERS.relative_to(ROOT)}: the table of checks is out of date"]
+    return found + [f"{TEACHERS.relative_to(ROOT)}: the table of checks is out of date"]
 
 
 def main() -> int:

@@ -9,6 +9,7 @@ from . import (adapting, blocks_and_batches, design_document_code, embeddings, f
                generation, gpt_from_scratch, history, input_encoding, language_models, machine_translation,
                position_math, positional_encoding, preliminaries, pretrained_models, scaled_dot_product_attention,
                self_attention, sentiment, summarization, training_math, training_shakespeare, word_embeddings)
+from . import compute, faq, multilingual, privacy, scaling
 from ._grader import quiet
 from .adapting import *  # noqa: F403
 from .blocks_and_batches import *  # noqa: F403
@@ -33,13 +34,18 @@ from .summarization import *  # noqa: F403
 from .training_math import *  # noqa: F403
 from .training_shakespeare import *  # noqa: F403
 from .word_embeddings import *  # noqa: F403
+from .scaling import *  # noqa: F403
+from .compute import *  # noqa: F403
+from .privacy import *  # noqa: F403
+from .multilingual import *  # noqa: F403
+from .faq import *  # noqa: F403
 
 #: The check modules in the order of the chapters (each named after its chapter's file).
 MODULES = [preliminaries, history, language_models, input_encoding, blocks_and_batches, self_attention,
            positional_encoding, ffn_residual_norm, embeddings, scaled_dot_product_attention, position_math,
            training_math, design_document_code, gpt_from_scratch, training_shakespeare, generation,
            sentiment, machine_translation, summarization, adapting, frameworks, pretrained_models,
-           word_embeddings]
+           word_embeddings, scaling, compute, privacy, multilingual, faq]
 
 #: The names of every check, in the order of the chapters.
 CHECKS = [name for m in MODULES for name in m.__all__]
