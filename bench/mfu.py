@@ -38,8 +38,10 @@ def matmul_peak(sizes=(512, 1024, 2048), repeats: int = 10) -> tuple[float, int]
     return best, best_n
 
 
-def flops_per_token(cfg: lmkit.GPTConfig) -> float:
-    matmul_weights = cfg.n_layer * 12 * cfg.n_embd ** 2 + cfg.vocab_size * cfg.n_embd
+def flops_per_token(model: lmkit.GPT) -> float:
+    """6 x the weights of every matrix product (the output layer included) + attention's two products."""
+    cfg = model.config
+    matmul_weights = sum(m.weight.numel() for m in model.modules() if isinstance(m, torch.nn.Linear))
     return 6 * matmul_weights + 12 * cfg.n_layer * cfg.block_size * cfg.n_embd
 
 
@@ -70,7 +72,7 @@ def main() -> None:
     per_step = (time.perf_counter() - t0) / args.steps
     tokens_per_s = RECIPE.batch_size * cfg.block_size / per_step
     peak, n = matmul_peak()
-    fpt = flops_per_token(cfg)
+    fpt = flops_per_token(model)
     cpu = platform.processor() or platform.machine()
     print(f"# {cpu}, {torch.get_num_threads()} threads, torch {torch.__version__}")
     print(f"fp32 matmul peak: {peak / 1e9:,.1f} GFLOP/s (n={n})")

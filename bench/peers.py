@@ -1,13 +1,16 @@
 """lmkit's GPT side by side with its peers: the same model shape, data, loop and steps, in alternation.
 
-    LMKIT_DATA=../shared/data python bench/peers.py                      # both recipes, full step counts
+    LMKIT_DATA=../shared/data python bench/peers.py                      # every recipe, full step counts
     LMKIT_DATA=../shared/data python bench/peers.py --steps 200          # a quicker look
     LMKIT_DATA=../shared/data python bench/peers.py --generation-only    # cached generation only
 
 Three models of one shape are trained on Tiny Shakespeare by one loop: lmkit.GPT, Hugging Face
-`transformers`' GPT2LMHeadModel (the same architecture: learned positions, pre-norm, tanh GELU, tied
-output layer) and `litgpt`'s GPT (configured as close as litgpt allows: LayerNorm, GELU MLP, biases,
-sequential residual; its positions are rotary, since litgpt has no learned position table). Each step
+`transformers`' model and `litgpt`'s GPT. With GPT-2 blocks (nanoGPT's CPU recipe, and chapter 14's shape as
+it was before it took Llama's blocks) the peer is GPT2LMHeadModel (the same architecture: learned positions,
+pre-norm, tanh GELU, tied output layer) and litgpt is configured as close as it allows (LayerNorm, GELU MLP,
+biases, sequential residual; its positions are rotary, since litgpt has no learned position table). With
+Llama blocks (chapter 14's recipe: RMSNorm, SwiGLU, rotary positions, no biases, tied output layer) the peers
+are LlamaForCausalLM and litgpt's LLaMAMLP configuration. Each step
 draws one batch and feeds it to the three models in turn, in a rotating order, so that the machine's
 noise falls on all three alike; the step of each model (forward, cross-entropy, backward, clipping,
 AdamW) is timed alone. At the end: median ms/step, the ratio lmkit/peer, and the loss on the full
@@ -37,19 +40,38 @@ from lmkit import get_batch
 from lmkit.training import lr_schedule
 from train_recipes import shakespeare  # the same data as the recipe benchmark (bench/ is on the path)
 
-RECIPES = {  # model shape, batch, steps, peak and floor learning rate (warmup 100 steps)
-    "nanogpt-cpu": dict(n_layer=4, n_head=4, n_embd=128, block_size=64, batch=12, steps=2000, lr=1e-3),
-    "chapter-14": dict(n_layer=3, n_head=4, n_embd=128, block_size=128, batch=12, steps=1500, lr=5e-3),
+RECIPES = {  # blocks, model shape, batch, steps, peak and floor learning rate (warmup 100 steps)
+    "nanogpt-cpu": dict(blocks="gpt2", n_layer=4, n_head=4, n_embd=128, block_size=64, batch=12, steps=2000,
+                        lr=1e-3, min_lr=1e-4),
+    "chapter-14-gpt2": dict(blocks="gpt2", n_layer=3, n_head=4, n_embd=128, block_size=128, batch=12, steps=1500,
+                            lr=5e-3, min_lr=5e-4),
+    "chapter-14": dict(blocks="llama", n_layer=3, n_head=4, n_embd=128, block_size=128, batch=12, steps=1500,
+                       lr=3e-3, min_lr=0.0),
 }
 
 
 def build(kind: str, shape: dict, vocab_size: int) -> nn.Module:
-    """A model of ``shape`` whose call on ids (B, T) returns logits (B, T, V)."""
+    """A model of ``shape`` whose call on ids (B, T) returns logits (B, T, V).
+
+    GPT-2 blocks: lmkit.GPT's defaults, transformers' GPT2LMHeadModel, litgpt configured as close as it allows
+    (its positions are rotary: litgpt has no learned position table). Llama blocks (RMSNorm, SwiGLU, rotary
+    positions, no biases, tied output layer): lmkit.GPT with lmkit.model.LLAMA, LlamaForCausalLM, litgpt's LLaMAMLP.
+    """
     L, H, C, T = shape["n_layer"], shape["n_head"], shape["n_embd"], shape["block_size"]
+    llama = shape["blocks"] == "llama"
     if kind == "lmkit":
-        model = lmkit.GPT(lmkit.GPTConfig(vocab_size=vocab_size, block_size=T, n_layer=L, n_head=H, n_embd=C,
-                                          dropout=0.0))
+        cfg = lmkit.GPTConfig(vocab_size=vocab_size, block_size=T, n_layer=L, n_head=H, n_embd=C, dropout=0.0,
+                              **(lmkit.model.LLAMA if llama else {}))
+        model = lmkit.GPT(cfg)
         return _Logits(model, lambda m, x: m(x)[0])
+    hidden = lmkit.GPTConfig(vocab_size=vocab_size, n_embd=C, n_head=H, **lmkit.model.LLAMA).hidden  # SwiGLU width
+    if kind == "transformers" and llama:
+        from transformers import LlamaConfig, LlamaForCausalLM
+        cfg = LlamaConfig(vocab_size=vocab_size, hidden_size=C, intermediate_size=hidden, num_hidden_layers=L,
+                          num_attention_heads=H, num_key_value_heads=H, max_position_embeddings=T,
+                          rms_norm_eps=1e-5, tie_word_embeddings=True, attention_bias=False, mlp_bias=False,
+                          bos_token_id=0, eos_token_id=0, pad_token_id=0)
+        return _Logits(LlamaForCausalLM(cfg), lambda m, x: m(input_ids=x).logits)
     if kind == "transformers":
         from transformers import GPT2Config, GPT2LMHeadModel
         cfg = GPT2Config(vocab_size=vocab_size, n_positions=T, n_embd=C, n_layer=L, n_head=H,
@@ -59,10 +81,16 @@ def build(kind: str, shape: dict, vocab_size: int) -> nn.Module:
     if kind == "litgpt":
         from litgpt.config import Config
         from litgpt.model import GPT
-        cfg = Config(name="bench", block_size=T, vocab_size=vocab_size, padded_vocab_size=vocab_size,
-                     n_layer=L, n_head=H, n_embd=C, bias=True, norm_class_name="LayerNorm",
-                     mlp_class_name="GptNeoxMLP", intermediate_size=4 * C, parallel_residual=False,
-                     rotary_percentage=1.0, gelu_approximate="tanh")
+        if llama:
+            cfg = Config(name="bench", block_size=T, vocab_size=vocab_size, padded_vocab_size=vocab_size,
+                         n_layer=L, n_head=H, n_embd=C, bias=False, norm_class_name="RMSNorm", norm_eps=1e-5,
+                         mlp_class_name="LLaMAMLP", intermediate_size=hidden, parallel_residual=False,
+                         rotary_percentage=1.0)
+        else:
+            cfg = Config(name="bench", block_size=T, vocab_size=vocab_size, padded_vocab_size=vocab_size,
+                         n_layer=L, n_head=H, n_embd=C, bias=True, norm_class_name="LayerNorm",
+                         mlp_class_name="GptNeoxMLP", intermediate_size=4 * C, parallel_residual=False,
+                         rotary_percentage=1.0, gelu_approximate="tanh")
         return _Logits(GPT(cfg), lambda m, x: m(x))
     raise ValueError(f"unknown model kind {kind!r}")
 
@@ -121,13 +149,13 @@ def train_side_by_side(name: str, kinds: list[str], steps: int | None, seed: int
     gen = torch.Generator().manual_seed(seed)
     for it in range(steps):
         x, y = get_batch(train_data, r["batch"], r["block_size"], generator=gen)
-        lr = lr_schedule(it, lr=r["lr"], min_lr=r["lr"] / 10, warmup_iters=min(100, steps), max_iters=steps)
+        lr = lr_schedule(it, lr=r["lr"], min_lr=r["min_lr"], warmup_iters=min(100, steps), max_iters=steps)
         order = kinds[it % len(kinds):] + kinds[:it % len(kinds)]
         for kind in order:
             t0 = time.perf_counter()
             losses[kind].append(step(models[kind], opts[kind], x, y, lr))
             times[kind].append(time.perf_counter() - t0)
-    print(f"\n## {name}: {steps} steps, batch {r['batch']}, context {r['block_size']}, "
+    print(f"\n## {name}: {r['blocks']} blocks, {steps} steps, batch {r['batch']}, context {r['block_size']}, "
           f"{r['n_layer']} layers, {r['n_head']} heads, {r['n_embd']} channels")
     print("| model | parameters | ms/step (median) | lmkit / this | last-100 training loss | validation loss |")
     print("|---|---|---|---|---|---|")

@@ -1,9 +1,10 @@
-"""Train a character GPT on Tiny Shakespeare with nanoGPT's CPU recipe and with chapter 14's, and print
-tokens/s, wall time and the loss on the full validation split.
+"""Train a character GPT on Tiny Shakespeare with nanoGPT's CPU recipe and with chapter 14's (and with chapter
+14's earlier recipe, GPT-2 blocks), and print tokens/s, wall time and the loss on the full validation split.
 
     LMKIT_DATA=../shared/data python bench/train_recipes.py            # both recipes, one run each
     LMKIT_DATA=../shared/data python bench/train_recipes.py --runs 3   # median of three runs
     LMKIT_DATA=../shared/data python bench/train_recipes.py --budgets 60 120 180   # loss reached in a time budget
+    LMKIT_DATA=../shared/data python bench/train_recipes.py --budgets 180 --recipes chapter-14-gpt2
 
 nanoGPT's documented CPU command: 4 layers, 4 heads, 128 channels, block 64, batch 12, lr 1e-3 (warmup 100,
 cosine to 1e-4 over 2,000 steps), AdamW betas (0.9, 0.99), weight decay 0.1, clip 1.0, dropout 0.
@@ -27,8 +28,10 @@ from lmkit import TrainConfig, evaluate, train
 RECIPES = {
     "nanogpt-cpu": (dict(n_layer=4, n_head=4, n_embd=128, block_size=64),
                     TrainConfig(max_iters=2000, batch_size=12, lr=1e-3, min_lr=1e-4, warmup_iters=100)),
-    "chapter-14": (dict(n_layer=3, n_head=4, n_embd=128, block_size=128),
-                   TrainConfig(max_iters=1500, batch_size=12, lr=5e-3, min_lr=5e-4, warmup_iters=100)),
+    "chapter-14-gpt2": (dict(n_layer=3, n_head=4, n_embd=128, block_size=128),
+                        TrainConfig(max_iters=1500, batch_size=12, lr=5e-3, min_lr=5e-4, warmup_iters=100)),
+    "chapter-14": (dict(n_layer=3, n_head=4, n_embd=128, block_size=128, **lmkit.model.LLAMA),
+                   TrainConfig(max_iters=1500, batch_size=12, lr=3e-3, min_lr=0.0, warmup_iters=100)),
 }
 
 
@@ -58,15 +61,15 @@ def run(name: str, seed: int) -> dict:
                 val_loss=evaluate(model, val_data))
 
 
-def run_budget(seconds: float, seed: int) -> dict:
-    """Chapter 14's recipe fitted to a training-time budget: the cosine schedule ends when the time does.
+def run_budget(name: str, seconds: float, seed: int) -> dict:
+    """Recipe ``name`` fitted to a training-time budget: the cosine schedule ends when the time does.
 
     The step time is measured over 30 steps first; max_iters is set so that the schedule finishes at the
     budget, and training also stops at ``seconds`` of training time whatever happens.
     """
-    recipe = replace(RECIPES["chapter-14"][1], eval_interval=0, seed=seed)
+    recipe = replace(RECIPES[name][1], eval_interval=0, seed=seed)
     train_data, val_data, vocab_size = shakespeare()
-    cfg = config("chapter-14", vocab_size)
+    cfg = config(name, vocab_size)
     h = train(lmkit.GPT(cfg), train_data, config=replace(recipe, max_iters=30, warmup_iters=0), progress=False)
     per_step = h.train_seconds / h.steps
     steps = max(recipe.warmup_iters + 1, int(seconds / per_step))
@@ -80,15 +83,16 @@ def run_budget(seconds: float, seed: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=1, help="runs per recipe (the median is reported)")
-    ap.add_argument("--recipes", nargs="+", default=list(RECIPES), choices=list(RECIPES))
+    ap.add_argument("--recipes", nargs="+", choices=list(RECIPES))
     ap.add_argument("--budgets", nargs="+", type=float,
-                    help="instead: chapter 14's recipe fitted to these training-time budgets, in seconds")
+                    help="instead: the first of --recipes (default chapter 14's) fitted to these training-time "
+                         "budgets, in seconds")
     args = ap.parse_args()
     if args.budgets:
         print("| training budget (s) | steps | training s | validation loss (full split) |")
         print("|---|---|---|---|")
         for b in args.budgets:
-            results = [run_budget(b, seed) for seed in range(args.runs)]
+            results = [run_budget((args.recipes or ["chapter-14"])[0], b, seed) for seed in range(args.runs)]
             med = {k: statistics.median(r[k] for r in results) for k in ("steps", "train_s", "val_loss")}
             print(f"| {b:g} | {med['steps']:.0f} | {med['train_s']:.1f} | {med['val_loss']:.3f} |", flush=True)
         return
@@ -96,7 +100,7 @@ def main() -> None:
     print(f"# {cpu}, {torch.get_num_threads()} threads, torch {torch.__version__}")
     print("| recipe | steps | training s | ms/step | tokens/s | validation loss (full split) |")
     print("|---|---|---|---|---|---|")
-    for name in args.recipes:
+    for name in args.recipes or list(RECIPES):
         results = [run(name, seed) for seed in range(args.runs)]
         keys = ("train_s", "ms_per_step", "tokens_per_s", "val_loss")
         med = {k: statistics.median(r[k] for r in results) for k in keys}

@@ -482,6 +482,13 @@ def train_config(fn: str, c) -> None:
     if c.max_seconds is not None:
         number(fn, "max_seconds", c.max_seconds, low=0, low_open=True)
     one_of(fn, "dtype", c.dtype, ("float32", "bfloat16", "auto"))
+    if not isinstance(c.compile, bool):
+        fail(fn, f"compile must be True or False, got {c.compile!r}")
+    one_of(fn, "optimizer", c.optimizer, ("adamw", "muon"))
+    one_of(fn, "schedule", c.schedule, ("steps", "time"))
+    if c.schedule == "time" and c.max_seconds is None:
+        fail(fn, "schedule='time' decays the learning rate over max_seconds of training: set max_seconds too")
+    number(fn, "muon_lr", c.muon_lr, low=0, low_open=True)
 
 
 def schedule(fn: str, it: object, warmup_iters: int, max_iters: int) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import random
 import time
+import warnings
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,8 +26,8 @@ from torch.nn.parallel import DistributedDataParallel
 from . import _validate as _v
 from .data import get_batch
 
-__all__ = ["History", "TrainConfig", "configure_optimizer", "estimate_loss", "evaluate", "lr_schedule", "native_bf16",
-           "pick_device", "rank_and_world", "set_seed", "train"]
+__all__ = ["History", "MuonWithAdamW", "TrainConfig", "configure_optimizer", "estimate_loss", "evaluate",
+           "lr_schedule", "native_bf16", "pick_device", "rank_and_world", "set_seed", "train"]
 
 
 def set_seed(seed: int = 0) -> None:
@@ -70,6 +71,14 @@ class TrainConfig:
     model's context; ``min_lr=None`` is a tenth of ``lr``). ``dtype="bfloat16"`` runs the forward pass
     under ``torch.autocast`` (matrix products in bfloat16, weights and optimiser in float32);
     ``"auto"`` does so only where :func:`native_bf16` says the hardware computes in bfloat16.
+    ``schedule="time"`` (with ``max_seconds``) decays the learning rate by the training time used rather than by
+    the step, so that a run given a time budget ends its cosine exactly when the time does, however fast the
+    machine is at the moment; the warmup still counts steps.
+    ``optimizer="muon"`` steps the blocks' weight matrices with Muon at peak rate ``muon_lr`` and everything
+    else with AdamW at ``lr`` (:class:`MuonWithAdamW`); the schedule scales both alike.
+    ``compile=True`` trains through ``torch.compile(model)``: the first step takes longer (the compiling is
+    counted in the training time), the later ones run fused kernels; where compiling fails (no C++ compiler,
+    for one), :func:`train` warns and trains without it.
     """
 
     max_iters: int = 2000
@@ -83,9 +92,13 @@ class TrainConfig:
     grad_clip: float | None = 1.0
     eval_interval: int = 250  # 0: evaluate only at the end
     eval_iters: int = 20
-    max_seconds: float | None = None  # stop early; the schedule still assumes max_iters
+    max_seconds: float | None = None  # stop early; the schedule still assumes max_iters (unless schedule="time")
+    schedule: str = "steps"  # "time": the cosine runs over max_seconds of training time; max_iters only caps it
     seed: int | None = 0
     dtype: str = "float32"  # "bfloat16": mixed precision (autocast); "auto": bfloat16 where it is native
+    compile: bool = False  # train through torch.compile(model)
+    optimizer: str = "adamw"  # "muon": Muon for the blocks' matrices, AdamW for the rest
+    muon_lr: float = 0.01  # Muon's peak learning rate (with optimizer="muon")
 
     def __post_init__(self):
         _v.train_config("TrainConfig", self)
@@ -107,12 +120,69 @@ def lr_schedule(it: int, *, lr: float, min_lr: float, warmup_iters: int, max_ite
 
 
 def configure_optimizer(model: nn.Module, *, lr: float, weight_decay: float = 0.1,
-                        betas: tuple[float, float] = (0.9, 0.99)) -> torch.optim.AdamW:
-    """AdamW with weight decay on the matrices only (not on biases and normalisation gains)."""
+                        betas: tuple[float, float] = (0.9, 0.99), muon_lr: float | None = None):
+    """AdamW with weight decay on the matrices only (not on biases and normalisation gains).
+
+    With ``muon_lr``, a :class:`MuonWithAdamW` instead: Muon for the weight matrices of the linear layers
+    (not the embeddings, nor the output layer), AdamW for the rest.
+    """
     params = [p for p in model.parameters() if p.requires_grad]
+    if muon_lr is not None:
+        return MuonWithAdamW(model, lr=lr, muon_lr=muon_lr, weight_decay=weight_decay, betas=betas)
     groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
               {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
     return torch.optim.AdamW(groups, lr=lr, betas=betas)
+
+
+class MuonWithAdamW:
+    """Muon for the linear layers' weight matrices, AdamW for everything else, stepping as one optimiser.
+
+    Muon (Jordan et al. 2024; ``torch.optim.Muon``) keeps a momentum of each matrix's gradient and steps along
+    the nearest orthogonal matrix to it (five Newton-Schulz iterations), so that every direction of the matrix
+    moves by the same amount rather than the few that dominate the gradient; its step is rescaled to AdamW's
+    typical size (``adjust_lr_fn="match_rms_adamw"``). Embedding tables, the output layer (``lm_head``), gains
+    and biases stay with AdamW. Every group records its ``peak_lr`` for :func:`train`'s schedule.
+    """
+
+    def __init__(self, model: nn.Module, *, lr: float, muon_lr: float, weight_decay: float = 0.1,
+                 betas: tuple[float, float] = (0.9, 0.99)):
+        if not hasattr(torch.optim, "Muon"):
+            _v.fail("MuonWithAdamW", f"Muon needs PyTorch 2.9 or newer (this is {torch.__version__}); "
+                                     "upgrade torch or use optimizer='adamw'")
+        # the embedding tables and the output layer (Muon's authors keep both with AdamW)
+        head = getattr(model, "lm_head", None)
+        tables = {id(m.weight) for m in model.modules() if isinstance(m, nn.Embedding) or m is head}
+        matrices = [m.weight for m in model.modules() if isinstance(m, nn.Linear)
+                    and m.weight.requires_grad and id(m.weight) not in tables]
+        in_muon = {id(p) for p in matrices}
+        rest = [p for p in model.parameters() if p.requires_grad and id(p) not in in_muon]
+        self.muon = torch.optim.Muon(matrices, lr=muon_lr, weight_decay=weight_decay,
+                                     adjust_lr_fn="match_rms_adamw")
+        self.adamw = torch.optim.AdamW([{"params": [p for p in rest if p.dim() >= 2], "weight_decay": weight_decay},
+                                        {"params": [p for p in rest if p.dim() < 2], "weight_decay": 0.0}],
+                                       lr=lr, betas=betas)
+        for opt, peak in ((self.muon, muon_lr), (self.adamw, lr)):
+            for group in opt.param_groups:
+                group["peak_lr"] = peak
+
+    @property
+    def param_groups(self) -> list[dict]:
+        return self.muon.param_groups + self.adamw.param_groups
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        self.muon.zero_grad(set_to_none=set_to_none)
+        self.adamw.zero_grad(set_to_none=set_to_none)
+
+    def step(self) -> None:
+        self.muon.step()
+        self.adamw.step()
+
+    def state_dict(self) -> dict:
+        return {"muon": self.muon.state_dict(), "adamw": self.adamw.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.muon.load_state_dict(state["muon"])
+        self.adamw.load_state_dict(state["adamw"])
 
 
 @torch.no_grad()
@@ -181,7 +251,8 @@ def train(model: nn.Module, train_data: Tensor, val_data: Tensor | None = None,
     """Train ``model`` on random (B, T) blocks of ``train_data``; returns a :class:`History`.
 
     Each step: set the learning rate (:func:`lr_schedule`), draw a batch, compute the loss,
-    backpropagate, clip the gradient norm, take an AdamW step (:func:`configure_optimizer`).
+    backpropagate, clip the gradient norm, take an AdamW step (:func:`configure_optimizer`; or Muon and AdamW,
+    :class:`MuonWithAdamW`).
     Every ``config.eval_interval`` steps, and at the end, :func:`estimate_loss` on both splits,
     then ``callback(step, model)`` (to keep a sample of the model's text, for example).
 
@@ -198,6 +269,9 @@ def train(model: nn.Module, train_data: Tensor, val_data: Tensor | None = None,
     core = model.module if isinstance(model, DistributedDataParallel) else model  # the model itself
     _v.train_args("train", core, train_data, val_data, c)
     if world > 1:
+        if c.schedule == "time":
+            _v.fail("train", "schedule='time' is for one process: under torchrun each process has its own clock, "
+                             "and their learning rates would drift apart; use schedule='steps'")
         if c.batch_size % world:
             _v.fail("train", f"config.batch_size={c.batch_size} must be a multiple of the {world} processes, "
                              f"so that each trains on an equal share of the global batch")
@@ -208,9 +282,11 @@ def train(model: nn.Module, train_data: Tensor, val_data: Tensor | None = None,
     device = next(model.parameters()).device
     gen = torch.Generator().manual_seed(c.seed) if c.seed is not None else None
     splits = {"train": train_data} if val_data is None else {"train": train_data, "val": val_data}
-    opt = configure_optimizer(core, lr=c.lr, weight_decay=c.weight_decay, betas=c.betas)
+    opt = configure_optimizer(core, lr=c.lr, weight_decay=c.weight_decay, betas=c.betas,
+                              muon_lr=c.muon_lr if c.optimizer == "muon" else None)
     bf16 = c.dtype == "bfloat16" or (c.dtype == "auto" and native_bf16(device))
     autocast = torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
+    step_model = torch.compile(model) if c.compile else model  # shares the parameters of ``model``
     hist = History()
     bar = _progress_bar(c.max_iters) if progress and rank == 0 else None
 
@@ -233,14 +309,21 @@ def train(model: nn.Module, train_data: Tensor, val_data: Tensor | None = None,
         if c.eval_interval and it % c.eval_interval == 0:
             record(it)
         t0 = time.perf_counter()
-        lr = lr_schedule(it, lr=c.lr, min_lr=min_lr, warmup_iters=c.warmup_iters, max_iters=c.max_iters)
-        for group in opt.param_groups:
-            group["lr"] = lr
+        if c.schedule == "time" and it >= c.warmup_iters:  # progress = the share of the time budget used
+            progress = min(1.0, hist.train_seconds / c.max_seconds)
+            lr = min_lr + 0.5 * (c.lr - min_lr) * (1.0 + math.cos(math.pi * progress))
+        else:
+            lr = lr_schedule(it, lr=c.lr, min_lr=min_lr, warmup_iters=c.warmup_iters, max_iters=c.max_iters)
+        for group in opt.param_groups:  # each group at its own peak, scaled alike (Muon: muon_lr)
+            group["lr"] = lr if "peak_lr" not in group else lr * group["peak_lr"] / c.lr
         x, y = get_batch(train_data, c.batch_size, T, generator=gen, device=device)  # (B, T) each
         if world > 1:  # this process's share of the global batch: (B / world, T)
             x, y = x.chunk(world)[rank], y.chunk(world)[rank]
         with autocast:
-            _, loss = model(x, y)
+            if it == 0 and c.compile:  # compiles now; falls back to the plain model if that fails
+                (_, loss), step_model = _first_compiled_step(step_model, model, x, y)
+            else:
+                _, loss = step_model(x, y)
         opt.zero_grad(set_to_none=True)
         loss.backward()  # with DDP, also averages the gradients over the processes
         if c.grad_clip:
@@ -262,6 +345,18 @@ def train(model: nn.Module, train_data: Tensor, val_data: Tensor | None = None,
         bar.close()
     model.eval()
     return hist
+
+
+def _first_compiled_step(compiled: nn.Module, model: nn.Module, x: Tensor, y: Tensor) -> tuple:
+    """(``compiled(x, y)``, compiled), or (``model(x, y)``, model) with a warning if compiling fails."""
+    try:
+        return compiled(x, y), compiled
+    except Exception as err:  # any failure of the compiler; a real error in the model recurs just below
+        first_line = (str(err).splitlines() or [""])[0][:200]
+        warnings.warn(f"torch.compile failed ({type(err).__name__}: {first_line}); training without compiling "
+                      "(TrainConfig(compile=False) silences this)", stacklevel=3)
+        torch._dynamo.reset()
+        return model(x, y), model
 
 
 def rank_and_world() -> tuple[int, int]:

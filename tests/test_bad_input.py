@@ -114,6 +114,7 @@ CASES = [
                                                     config=training.TrainConfig(block_size=99), progress=False),
      ValueError, ["block_size"]),
     ("train lr", lambda: training.TrainConfig(lr=-1.0, max_iters=2), ValueError, ["lr"]),
+    ("train compile", lambda: training.TrainConfig(compile="yes"), ValueError, ["compile", "True or False"]),
     ("train warmup", lambda: training.TrainConfig(max_iters=5, warmup_iters=10), ValueError, ["warmup_iters"]),
     ("train data range", lambda: training.train(_gpt(), torch.arange(100), progress=False,
                                                 config=training.TrainConfig(max_iters=2, warmup_iters=0)),

@@ -91,6 +91,68 @@ def test_bfloat16_autocast_trains_and_keeps_float32_weights():
         TrainConfig(dtype="fp8")
 
 
+def _tiny_run(compile: bool) -> list[float]:
+    set_seed(0)
+    data = torch.tensor([0, 1, 2, 3, 4, 5] * 200)
+    m = GPT(GPTConfig(vocab_size=6, block_size=8, n_layer=1, n_head=2, n_embd=16))
+    return train(m, data, config=TrainConfig(max_iters=12, batch_size=4, lr=1e-2, warmup_iters=2, eval_interval=0,
+                                             compile=compile), progress=False).step_loss
+
+
+def test_compile_trains_like_the_plain_model():
+    torch._dynamo.reset()
+    compiled = _tiny_run(compile=True)
+    assert compiled == pytest.approx(_tiny_run(compile=False), abs=1e-4)
+
+
+def test_compile_falls_back_with_a_warning_when_compiling_fails(monkeypatch):
+    class Broken(torch.nn.Module):  # what torch.compile returns where no C++ compiler exists: fails when called
+        def forward(self, *args):
+            raise RuntimeError("InductorError: no working C++ compiler found")
+
+    monkeypatch.setattr(torch, "compile", lambda model, **kw: Broken())
+    with pytest.warns(UserWarning, match="torch.compile failed .*no working C\\+\\+ compiler.*training without"):
+        fallen_back = _tiny_run(compile=True)
+    assert fallen_back == _tiny_run(compile=False)  # the same steps, exactly
+
+
+def test_muon_takes_the_blocks_matrices_and_trains():
+    from lmkit.training import MuonWithAdamW
+    set_seed(0)
+    m = GPT(GPTConfig(vocab_size=6, block_size=8, n_layer=2, n_head=2, n_embd=16))
+    opt = configure_optimizer(m, lr=1e-3, muon_lr=1e-2)
+    assert isinstance(opt, MuonWithAdamW)
+    in_muon = {id(p) for g in opt.muon.param_groups for p in g["params"]}
+    blocks = {id(mod.weight) for mod in m.transformer.h.modules() if isinstance(mod, torch.nn.Linear)}
+    assert in_muon == blocks  # every linear matrix of the blocks, and not the tied token table / output layer
+    in_adamw = [p for g in opt.adamw.param_groups for p in g["params"]]
+    assert len(in_muon) + len(in_adamw) == len(list(m.parameters()))
+    assert [g["peak_lr"] for g in opt.param_groups] == [1e-2] + [1e-3, 1e-3]
+    data = torch.tensor([0, 1, 2, 3, 4, 5] * 200)
+    hist = train(m, data, config=TrainConfig(max_iters=60, batch_size=8, lr=1e-2, min_lr=0.0, warmup_iters=5,
+                                             eval_interval=0, optimizer="muon", muon_lr=2e-2), progress=False)
+    assert hist.step_loss[-1] < 0.3 * hist.step_loss[0]
+    with pytest.raises(ValueError, match="optimizer must be one of"):
+        TrainConfig(optimizer="sgd")
+
+
+def test_time_schedule_ends_its_cosine_when_the_time_does():
+    set_seed(0)
+    data = torch.tensor([0, 1, 2, 3, 4, 5] * 200)
+    m = GPT(GPTConfig(vocab_size=6, block_size=8, n_layer=1, n_head=2, n_embd=16))
+    c = TrainConfig(max_iters=10**6, batch_size=4, lr=1e-2, min_lr=0.0, warmup_iters=3, eval_interval=0,
+                    max_seconds=1.0, schedule="time")
+    hist = train(m, data, config=c, progress=False)
+    assert 1.0 <= hist.train_seconds < 2.0 and 10 < hist.steps < 10**6  # stopped by the clock
+    assert hist.lr[:3] == pytest.approx([1e-2 / 3, 2e-2 / 3, 1e-2])  # the warmup counts steps
+    assert all(a >= b for a, b in zip(hist.lr[3:], hist.lr[4:]))  # then the cosine only falls
+    assert hist.lr[-1] < 0.01 * c.lr  # ... to about zero at the end of the budget
+    with pytest.raises(ValueError, match="set max_seconds"):
+        TrainConfig(schedule="time")
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        TrainConfig(schedule="linear", max_seconds=1.0)
+
+
 def test_pick_device_and_native_bf16():
     from lmkit.training import native_bf16, pick_device
     device = pick_device()
