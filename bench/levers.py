@@ -112,7 +112,9 @@ def budget(name: str, seconds: float, seed: int) -> dict:
     (``schedule="time"``); the loss on the full validation split after a third, two thirds and all of it."""
     train_data, val_data, vocab_size = shakespeare()
     lmkit.set_seed(seed)
-    model, c, _ = model_and_config(name, vocab_size)
+    model, c, fused = model_and_config(name, vocab_size)
+    if fused:
+        raise SystemExit(f"{name!r} is measured by `speed` only: lmkit.train has no fused-AdamW switch")
     marks, full, spent, start = [seconds / 3, 2 * seconds / 3], {}, [0.0], []
 
     def measure(step, m):  # called every 50 steps; the full-split loss once the training time passes a mark
@@ -135,7 +137,9 @@ def fixed_steps(name: str, steps: int, seed: int) -> dict:
     """Train lever ``name`` for ``steps`` steps; the loss on the full validation split and the time."""
     train_data, val_data, vocab_size = shakespeare()
     lmkit.set_seed(seed)
-    model, c, _ = model_and_config(name, vocab_size)
+    model, c, fused = model_and_config(name, vocab_size)
+    if fused:
+        raise SystemExit(f"{name!r} is measured by `speed` only: lmkit.train has no fused-AdamW switch")
     hist = train(model, train_data, config=replace(c, max_iters=steps, seed=seed), progress=False)
     return dict(lever=name, steps=steps, train_s=hist.train_seconds, loss=evaluate(model, val_data))
 
