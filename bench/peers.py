@@ -45,7 +45,7 @@ RECIPES = {  # blocks, model shape, batch, steps, peak and floor learning rate (
                         lr=1e-3, min_lr=1e-4),
     "chapter-14-gpt2": dict(blocks="gpt2", n_layer=3, n_head=4, n_embd=128, block_size=128, batch=12, steps=1500,
                             lr=5e-3, min_lr=5e-4),
-    "chapter-14": dict(blocks="llama", n_layer=3, n_head=4, n_embd=128, block_size=128, batch=12, steps=1500,
+    "chapter-14": dict(blocks="llama", n_layer=3, n_head=4, n_embd=128, block_size=128, batch=12, steps=1300,
                        lr=3e-3, min_lr=0.0),
 }
 

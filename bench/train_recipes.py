@@ -31,7 +31,7 @@ RECIPES = {
     "chapter-14-gpt2": (dict(n_layer=3, n_head=4, n_embd=128, block_size=128),
                         TrainConfig(max_iters=1500, batch_size=12, lr=5e-3, min_lr=5e-4, warmup_iters=100)),
     "chapter-14": (dict(n_layer=3, n_head=4, n_embd=128, block_size=128, **lmkit.model.LLAMA),
-                   TrainConfig(max_iters=1500, batch_size=12, lr=3e-3, min_lr=0.0, warmup_iters=100)),
+                   TrainConfig(max_iters=1300, batch_size=12, lr=3e-3, min_lr=0.0, warmup_iters=100)),
 }
 
 

@@ -48,7 +48,9 @@ def sample_next(logits: Tensor, *, temperature: float = 1.0, top_k: int | None =
     """Pick the next token from logits (B, V); returns ids (B, 1).
 
     ``greedy`` takes the arg-max; otherwise the logits are divided by ``temperature``, optionally
-    filtered by top-k and top-p, and one token is drawn from the softmax.
+    filtered by top-k and top-p, and one token is drawn from the softmax. A ``generator`` on another device
+    than ``logits`` (a CPU generator for a model on the GPU) draws on its own device, so a seed gives the
+    same tokens wherever the model runs, up to the model's own rounding.
     """
     _v.logits("sample_next", logits)
     if greedy:
@@ -59,7 +61,10 @@ def sample_next(logits: Tensor, *, temperature: float = 1.0, top_k: int | None =
         logits = _top_k(logits, top_k)
     if top_p is not None:
         logits = _top_p(logits, top_p)
-    return torch.multinomial(torch.softmax(logits, dim=-1), num_samples=1, generator=generator)
+    probs = torch.softmax(logits, dim=-1)
+    if generator is not None and generator.device != probs.device:
+        return torch.multinomial(probs.to(generator.device), 1, generator=generator).to(probs.device)
+    return torch.multinomial(probs, num_samples=1, generator=generator)
 
 
 @torch.no_grad()
@@ -72,9 +77,14 @@ def generate(model: GPT, idx: Tensor, max_new_tokens: int, *, temperature: float
     prompt runs once and each step feeds only the newest token, reusing the cached keys and values.
     When the context is full the window slides and the cache is rebuilt from the same window the
     uncached model sees, so both give the same tokens. ``model`` is a :class:`~lmkit.model.GPT`, or
-    any model with a ``config.block_size`` whose forward returns ``(logits, loss)``.
+    any model with a ``config.block_size`` whose forward returns ``(logits, loss)``. ``idx`` may live on
+    another device than the model (a CPU prompt for a model on the GPU): it is moved to the model's, and
+    the result is returned there.
     """
     _v.generate_args("generate", model, idx, max_new_tokens, temperature, top_k, top_p, greedy, use_cache)
+    param = next(iter(model.parameters()), None) if isinstance(model, torch.nn.Module) else None
+    if param is not None:
+        idx = idx.to(param.device)
     block_size = model.config.block_size
     was_training = model.training
     model.eval()

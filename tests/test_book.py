@@ -459,6 +459,30 @@ def test_requirements_do_not_pin_torch_tightly():
     assert torch == ["torch>=2.1"], f"readers' torch requirement must be the lower bound torch>=2.1, got {torch}"
 
 
+TRAINING_CALL = re.compile(r"\blmkit\.train\(|\b\w*opt\w*\.step\(\)")
+# Chapters whose optimiser steps stay on the CPU on purpose, and why.
+CPU_ON_PURPOSE: dict[str, str] = {
+    "chapters/part0/preliminaries.ipynb": "writes its own pick_device to teach it; its examples are too small for a GPU",
+    "chapters/part7/compute.ipynb": "measures the CPU itself: its peak, bf16 on it, its threads, two processes on it",
+}
+
+
+def test_chapters_that_train_pick_their_device():
+    """A chapter that trains uses lmkit.pick_device(), so that in Colab the same notebook uses the GPU."""
+    training, picking = set(), set()
+    for path in NOTEBOOKS:
+        code = "\n".join(source(c) for c in code_cells(read_nb(path)))
+        if TRAINING_CALL.search(code):
+            training.add(rel(path))
+            if "lmkit.pick_device()" in code:
+                picking.add(rel(path))
+    assert len(training) >= 20, f"the pattern finds too few training chapters: {sorted(training)}"
+    missing = training - picking - set(CPU_ON_PURPOSE)
+    assert not missing, f"these chapters train without lmkit.pick_device(): {sorted(missing)}"
+    stale = set(CPU_ON_PURPOSE) - (training - picking)
+    assert not stale, f"CPU_ON_PURPOSE lists chapters that do not train or that do pick a device: {sorted(stale)}"
+
+
 # ------------------------------------------------------------------------------------ repository
 
 

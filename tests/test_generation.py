@@ -73,3 +73,20 @@ def test_bad_input():
         generate(m, torch.zeros(1, 1, dtype=torch.long), -1)
     with pytest.raises(ValueError, match=r"\(B, T\) tensor"):
         generate(m, torch.zeros(3, dtype=torch.long), 2)
+
+
+ACCELERATOR = ("cuda" if torch.cuda.is_available()
+               else "mps" if torch.backends.mps.is_available() else None)
+
+
+@pytest.mark.skipif(ACCELERATOR is None, reason="needs a GPU (CUDA or Apple's MPS)")
+def test_a_cpu_prompt_and_generator_work_with_a_model_on_the_gpu():
+    """The chapters train on lmkit.pick_device() and sample with CPU prompts and CPU generators."""
+    model, prompt = tiny(), torch.tensor([[1, 2, 3]])
+    on_cpu = generate(model, prompt, 6, greedy=True)
+    model_gpu = tiny().to(ACCELERATOR)
+    on_gpu = generate(model_gpu, prompt, 6, greedy=True)
+    assert on_gpu.device.type == ACCELERATOR and on_gpu.cpu().tolist() == on_cpu.tolist()
+    a = generate(model_gpu, prompt, 6, temperature=0.8, generator=torch.Generator().manual_seed(1))
+    b = generate(model_gpu, prompt, 6, temperature=0.8, generator=torch.Generator().manual_seed(1))
+    assert a.shape == (1, 9) and a.tolist() == b.tolist()
